@@ -1,0 +1,129 @@
+# venuescan — one Makefile for the library, the program, the tests and the benchmarks.
+#
+#   make                  build/venuescan and build/libvenuescan.a (developer build, -Werror)
+#   make check            unit tests (cmocka) and command-line tests (prove), under
+#                         AddressSanitizer + UndefinedBehaviorSanitizer, in build/san/
+#   make demo             the main job, end to end
+#   make bench            throughput figures beside the peer tools (never a pass/fail)
+#   make install PREFIX=/usr/local DESTDIR=
+#
+# Library flags come from pkg-config only.  When pkg-config cannot find a package (or a
+# program the tests drive), scripts/install-deps runs first: see $(BUILD)/config.mk below.
+
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+AR ?= ar
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+SANITIZE ?=
+CFLAGS ?= -O2 -g
+VERSION := 0.1.0
+
+# Every Debian library the build needs, by pkg-config name, and the programs the tests
+# and benchmarks compare against.  scripts/install-deps maps them to Debian packages.
+PKGS := libqrencode zbar libsodium libpng uuid jansson gsl sqlite3 libmicrohttpd libcurl zlib
+TEST_PKGS := cmocka
+PROGRAMS := qrencode zbarimg prove
+
+WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wno-unused-parameter -Wformat=2 -Wvla
+DEFS := -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -DVS_VERSION='"$(VERSION)"'
+ifneq ($(SANITIZE),)
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+DEFS += -DVS_FAULT_INJECTION
+endif
+ALL_CFLAGS = $(WARN) $(DEFS) $(SANFLAGS) -Iinclude -Isrc $(PKG_CFLAGS) $(CFLAGS) -pthread -MMD -MP
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS) -pthread
+LIBS = $(PKG_LIBS) -lm
+
+LIB_SRC := $(wildcard src/*.c src/detect/*.c)
+CLI_SRC := $(wildcard src/cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all check unit cli demo bench fuzz install uninstall clean deps
+all: $(BUILD)/venuescan $(BUILD)/libvenuescan.a
+
+# config.mk records the pkg-config flags once; making it installs what is missing.
+NO_CONFIG_GOALS := clean deps
+ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
+-include $(BUILD)/config.mk
+endif
+$(BUILD)/config.mk: Makefile scripts/install-deps
+	@mkdir -p $(BUILD)
+	@if ! $(PKG_CONFIG) --exists $(PKGS) $(TEST_PKGS) 2>/dev/null || \
+	    ! { for p in $(PROGRAMS); do command -v $$p >/dev/null || exit 1; done; }; then \
+		echo "make: libraries or programs missing; running scripts/install-deps" >&2; \
+		scripts/install-deps || exit 1; \
+	fi
+	@{ echo "PKG_CFLAGS := $$($(PKG_CONFIG) --cflags $(PKGS))"; \
+	   echo "PKG_LIBS := $$($(PKG_CONFIG) --libs $(PKGS))"; \
+	   echo "TEST_CFLAGS := $$($(PKG_CONFIG) --cflags $(TEST_PKGS))"; \
+	   echo "TEST_LIBS := $$($(PKG_CONFIG) --libs $(TEST_PKGS))"; } > $@.tmp && mv $@.tmp $@
+
+deps:
+	scripts/install-deps
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/config.mk
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libvenuescan.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/venuescan: $(CLI_OBJ) $(BUILD)/libvenuescan.a
+	$(CC) $(ALL_LDFLAGS) $(CLI_OBJ) $(BUILD)/libvenuescan.a $(LIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvenuescan.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) $< $(BUILD)/libvenuescan.a $(ALL_LDFLAGS) $(LIBS) $(TEST_LIBS) -o $@
+
+# --- tests -----------------------------------------------------------------------------
+# `make check` rebuilds everything with the sanitizers in $(BUILD)/san and runs both suites.
+# ASan's leak checker needs ptrace, which some sandboxes refuse; LSan stays on where it works.
+SAN_BUILD := $(BUILD)/san
+check:
+	$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SANITIZE=address,undefined CFLAGS="-O1 -g" unit cli
+
+TEST_ENV = VENUESCAN=$(abspath $(BUILD)/venuescan) FIXTURES=$(abspath fixtures) \
+           TOP=$(abspath .) BUILD_DIR=$(abspath $(BUILD)) \
+           ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "# $$t"; $(TEST_ENV) $$t; done
+
+cli: $(BUILD)/venuescan
+	$(TEST_ENV) prove -f tests/cli/
+
+# --- the main job and the benchmarks ---------------------------------------------------
+demo: $(BUILD)/venuescan
+	VENUESCAN=$(BUILD)/venuescan scripts/demo $(BUILD)/demo
+
+bench: $(BUILD)/venuescan $(BUILD)/libvenuescan.a
+	VENUESCAN=$(BUILD)/venuescan BUILD_DIR=$(BUILD) CC="$(CC)" \
+	  BENCH_CFLAGS="$(WARN) $(DEFS) -Iinclude $(PKG_CFLAGS) -O2" BENCH_LIBS="$(LIBS)" scripts/bench
+
+# --- installation ----------------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	  $(DESTDIR)$(PREFIX)/include/venuescan $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BUILD)/venuescan $(DESTDIR)$(PREFIX)/bin/venuescan
+	install -m 0644 $(BUILD)/libvenuescan.a $(DESTDIR)$(PREFIX)/lib/libvenuescan.a
+	install -m 0644 include/venuescan/*.h $(DESTDIR)$(PREFIX)/include/venuescan/
+	install -m 0644 docs/venuescan.1 $(DESTDIR)$(PREFIX)/share/man/man1/venuescan.1
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@REQUIRES@|$(PKGS)|g' \
+	  venuescan.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/venuescan.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/venuescan $(DESTDIR)$(PREFIX)/lib/libvenuescan.a \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/venuescan.pc $(DESTDIR)$(PREFIX)/share/man/man1/venuescan.1
+	rm -rf $(DESTDIR)$(PREFIX)/include/venuescan
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
