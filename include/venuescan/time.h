@@ -13,15 +13,18 @@
 
 /*
  * Parse ISO 8601 "YYYY-MM-DDTHH:MM[:SS[.fff]](Z|±HH:MM)" into unix seconds (fraction
- * dropped) and the offset in minutes (may be NULL).  Fails with VS_EFORMAT and the message
- * "not an ISO 8601 time 'TEXT'".
+ * dropped) and the offset in minutes (may be NULL).  Years are 0000-9999, seconds 00-59
+ * (no leap second), the fraction 1-9 digits after '.' or ','.  Fails with VS_EFORMAT and
+ * the message "not an ISO 8601 time 'TEXT'".
  */
 int vs_time_parse(const char *s, int64_t *unix_s, int *offset_min);
 
-/* Parse either ISO 8601 (as above) or whole unix seconds ("1654950000"). */
+/* Parse either ISO 8601 (as above) or whole unix seconds ("1654950000", optionally
+ * negative), both limited to years 0000-9999.  Fails with VS_EFORMAT. */
 int vs_time_parse_any(const char *s, int64_t *unix_s);
 
-/* Write t as "YYYY-MM-DDTHH:MM:SS±HH:MM" in the given offset (0 gives "+00:00"). */
+/* Write t as "YYYY-MM-DDTHH:MM:SS±HH:MM" in the given offset (0 gives "+00:00").  Times
+ * outside years 0000-9999 and offsets beyond ±18:00 are clamped to those ranges. */
 void vs_time_format(int64_t unix_s, int offset_min, char out[VS_TIME_TEXT_MAX]);
 
 /* The current time, or SOURCE_DATE_EPOCH when that is set (reproducible builds' convention). */
