@@ -3,6 +3,8 @@
  * base64url without padding (VSC1, JWT), standard base64 with optional padding
  * (NZCOVIDTRACER) and Base45 (RFC 9285, EU certificates).  Decoders are strict: any
  * character outside the alphabet, bad padding or impossible length fails with VS_EFORMAT.
+ * Decoders append to out (a bounded vs_buf may fail with VS_ETOOBIG) and leave it as it
+ * was on failure.
  */
 #ifndef VENUESCAN_CODEC_H
 #define VENUESCAN_CODEC_H
@@ -19,6 +21,8 @@ int vs_base64url_decode(const char *s, size_t len, struct vs_buf *out);
 int vs_base64_decode(const char *s, size_t len, struct vs_buf *out);
 /* Decode Base45 (RFC 9285). */
 int vs_base45_decode(const char *s, size_t len, struct vs_buf *out);
+/* A newly allocated NUL-terminated Base45 text of data; caller frees. */
+char *vs_base45_encode(const void *data, size_t len);
 
 /* 1 if s[0..len) is well-formed UTF-8 (no overlongs, no surrogates), else 0. */
 int vs_utf8_valid(const char *s, size_t len);

@@ -21,12 +21,30 @@ struct vs_issuer_key {
 	int has_secret;
 };
 
+/* Initialise libsodium once per process (safe from any thread); VS_ECRYPTO if it cannot. */
+int vs_crypto_init(void);
+
 /* 1 if name is a valid issuer name, else 0. */
 int vs_issuer_name_valid(const char *name);
 
 /* Make a key pair and write DIR/NAME.key and DIR/NAME.pub atomically (DIR created if missing). */
 int vs_keygen(const char *issuer, const char *dir);
 
+#define VS_KEYGEN_OVERWRITE 1u /* replace existing key files (vs_keygen always does) */
+/*
+ * vs_keygen with flags: without VS_KEYGEN_OVERWRITE an existing DIR/NAME.key or NAME.pub
+ * fails with VS_EINVAL before anything is written.  Both files are staged before either is
+ * committed; if the second commit fails the new .key is removed again.
+ */
+int vs_keygen_flags(const char *issuer, const char *dir, unsigned flags);
+
+/*
+ * Load a key file into *key (overwritten; release with vs_key_release).  Errors name the
+ * file: VS_ENOTFOUND/VS_EIO reading it, VS_EPERM for a secret key readable by group or
+ * others, VS_EFORMAT for a wrong first word, bad issuer name, bad base64url or wrong size,
+ * VS_ECRYPTO for a secret key whose public half does not match its seed.  The issuer is
+ * the name written in the file; the file's own name does not matter.
+ */
 int vs_key_load_secret(const char *path, struct vs_issuer_key *key);
 int vs_key_load_public(const char *path, struct vs_issuer_key *key);
 /* Wipe the secret part. */
@@ -36,7 +54,10 @@ void vs_key_release(struct vs_issuer_key *key);
 struct vs_trust_set;
 
 struct vs_trust_set *vs_trust_set_new(void);
-/* Load a .pub file into the set; two different keys for one issuer fail with VS_EINVAL. */
+/*
+ * Load a .pub file into the set; two different keys for one issuer fail with VS_EINVAL,
+ * the same key twice is accepted once.  Only the public half of a key is kept.
+ */
 int vs_trust_set_add_file(struct vs_trust_set *set, const char *path);
 int vs_trust_set_add(struct vs_trust_set *set, const struct vs_issuer_key *key);
 /* The public key for issuer, or NULL. */
