@@ -21,6 +21,8 @@ struct vs_image {
 /* Allocate a w*h image filled with value; w, h >= 1 and within the pixel limit. */
 int vs_image_init(struct vs_image *img, int w, int h, unsigned char value);
 void vs_image_release(struct vs_image *img);
+/* Make out (uninitialised) a copy of in; out owns its own pixels. */
+int vs_image_copy(const struct vs_image *in, struct vs_image *out);
 
 /* Read a PNG or PGM file; errors name the file and what is wrong with it. */
 int vs_image_read(const char *path, struct vs_image *img);
@@ -28,5 +30,7 @@ int vs_image_read(const char *path, struct vs_image *img);
 int vs_image_read_mem(const void *data, size_t len, const char *name, struct vs_image *img);
 /* Write atomically as PNG or PGM, by the extension of path (.png, .pgm). */
 int vs_image_write(const char *path, const struct vs_image *img);
+/* The extension of path's last component without the dot ("png"), or "" if it has none. */
+const char *vs_image_extension(const char *path);
 
 #endif
