@@ -1,0 +1,501 @@
+/*
+ * The CSV reader and writer behind every dataset file and venue list.  The reader is a
+ * small state machine over a large read(2) buffer: runs of ordinary bytes are found with
+ * a class table and copied into the row in one piece, so that reading tens of millions
+ * of rows costs little more than the copy.  A row is held as its fields' bytes, each
+ * NUL-terminated, in one bounded vs_buf; only that row is in memory.  Every error names
+ * the file and the line where the row starts, and the field when there is one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "venuescan/codec.h"
+#include "venuescan/csv.h"
+#include "venuescan/error.h"
+#include "venuescan/mem.h"
+
+#define INPUT_BUF_SIZE (1u << 18)
+
+/* Byte classes: which bytes end a run in the unquoted and in the quoted state. */
+enum {
+	STOP_UNQUOTED = 1, /* , " CR LF NUL */
+	STOP_QUOTED = 2,   /* " LF NUL */
+};
+
+enum parse_state {
+	FIELD_START,
+	UNQUOTED,
+	QUOTED,
+	QUOTE_END, /* a quote inside a quoted field: the end, or the first of "" */
+	AFTER_CR,
+};
+
+struct vs_csv_reader {
+	char *path;           /* as given, "<stdin>" for "-" */
+	int fd;
+	int close_fd;
+	char *in;             /* INPUT_BUF_SIZE bytes read ahead */
+	size_t pos, end;
+	int eof;
+	struct vs_buf row;    /* the current row's fields, each followed by a NUL */
+	size_t *off;          /* field i starts at row.data + off[i] */
+	size_t *len;
+	size_t nfields, alloc;
+	char **names;         /* header names, ncols of them */
+	size_t ncols;
+	unsigned long line;   /* the line the reader is on (1-based) */
+	unsigned long row_line;
+	int failed;           /* a sticky error: every later vs_csv_next returns it */
+};
+
+static const unsigned char byte_class[256] = {
+	[','] = STOP_UNQUOTED,
+	['\r'] = STOP_UNQUOTED,
+	['"'] = STOP_UNQUOTED | STOP_QUOTED,
+	['\n'] = STOP_UNQUOTED | STOP_QUOTED,
+	['\0'] = STOP_UNQUOTED | STOP_QUOTED,
+};
+
+/* The name of column i for messages: the header name, or "column N" past the header. */
+static void column_label(const struct vs_csv_reader *r, size_t i, char *out, size_t size)
+{
+	if (i < r->ncols)
+		snprintf(out, size, "field '%s'", r->names[i]);
+	else
+		snprintf(out, size, "column %zu", i + 1);
+}
+
+static int row_error(struct vs_csv_reader *r, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Set "FILE:LINE: message" for the current row and make it sticky. */
+static int row_error(struct vs_csv_reader *r, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vs_error_setv(code, fmt, ap);
+	va_end(ap);
+	vs_error_prefix("%s:%lu", r->path, r->row_line);
+	r->failed = code;
+	return code;
+}
+
+/* Read more input; 0 (possibly setting eof) or VS_EIO. */
+static int fill(struct vs_csv_reader *r)
+{
+	ssize_t n;
+
+	if (r->pos < r->end)
+		memmove(r->in, r->in + r->pos, r->end - r->pos);
+	r->end -= r->pos;
+	r->pos = 0;
+	do
+		n = read(r->fd, r->in + r->end, INPUT_BUF_SIZE - r->end);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		r->failed = vs_error_set(VS_EIO, "cannot read '%s': %s", r->path, strerror(errno));
+		return r->failed;
+	}
+	if (n == 0)
+		r->eof = 1;
+	r->end += (size_t)n;
+	return 0;
+}
+
+static int row_add(struct vs_csv_reader *r, const char *p, size_t n)
+{
+	if (vs_buf_add(&r->row, p, n))
+		return row_error(r, VS_ETOOBIG, "row longer than %u bytes", VS_CSV_ROW_MAX);
+	return 0;
+}
+
+static int field_end(struct vs_csv_reader *r, size_t start)
+{
+	if (row_add(r, "", 1))
+		return r->failed;
+	if (r->nfields == r->alloc) {
+		size_t old = r->alloc;
+		VS_ALLOC_GROW(r->off, r->nfields + 1, r->alloc);
+		if (r->alloc != old)
+			r->len = vs_xreallocarray(r->len, r->alloc, sizeof(*r->len));
+	}
+	r->off[r->nfields] = start;
+	r->len[r->nfields] = r->row.len - 1 - start;
+	r->nfields++;
+	return 0;
+}
+
+/*
+ * Parse one physical row into r->row: 1 with a row, 0 at end of input, or an error.
+ * *blank is set when the row was an empty line.
+ */
+static int read_row(struct vs_csv_reader *r, int *blank)
+{
+	enum parse_state state = FIELD_START;
+	size_t start = 0;
+	int quoted = 0;
+	char label[160];
+
+	vs_buf_reset(&r->row);
+	r->nfields = 0;
+	r->row_line = r->line;
+	for (;;) {
+		if (r->pos == r->end) {
+			if (!r->eof && fill(r))
+				return r->failed;
+			if (r->pos == r->end)
+				break;
+		}
+		const char *p = r->in + r->pos, *q = p, *lim = r->in + r->end;
+		char c;
+
+		switch (state) {
+		case FIELD_START:
+			start = r->row.len;
+			if (*p == '"') {
+				r->pos++;
+				quoted = 1;
+				state = QUOTED;
+			} else {
+				state = UNQUOTED;
+			}
+			break;
+		case UNQUOTED:
+			while (q < lim && !(byte_class[(unsigned char)*q] & STOP_UNQUOTED))
+				q++;
+			if (q > p && row_add(r, p, (size_t)(q - p)))
+				return r->failed;
+			r->pos += (size_t)(q - p);
+			if (q == lim)
+				break;
+			c = *q;
+			r->pos++;
+			if (c == '"' || c == '\0') {
+				column_label(r, r->nfields, label, sizeof(label));
+				return row_error(r, VS_EFORMAT, "%s: %s", label,
+						 c == '"' ? "quote inside an unquoted field"
+							  : "contains a NUL byte");
+			}
+			if (field_end(r, start))
+				return r->failed;
+			if (c == ',') {
+				state = FIELD_START;
+			} else if (c == '\r') {
+				state = AFTER_CR;
+			} else {
+				r->line++;
+				goto row_done;
+			}
+			break;
+		case QUOTED:
+			while (q < lim && !(byte_class[(unsigned char)*q] & STOP_QUOTED))
+				q++;
+			if (q < lim && *q == '\n')
+				q++;
+			if (q > p && row_add(r, p, (size_t)(q - p)))
+				return r->failed;
+			r->pos += (size_t)(q - p);
+			if (q > p && q[-1] == '\n') {
+				r->line++;
+				break;
+			}
+			if (q == lim)
+				break;
+			r->pos++;
+			if (*q == '\0') {
+				column_label(r, r->nfields, label, sizeof(label));
+				return row_error(r, VS_EFORMAT, "%s: contains a NUL byte", label);
+			}
+			state = QUOTE_END;
+			break;
+		case QUOTE_END:
+			c = *p;
+			r->pos++;
+			if (c == '"') {
+				if (row_add(r, "\"", 1))
+					return r->failed;
+				state = QUOTED;
+				break;
+			}
+			if (c != ',' && c != '\r' && c != '\n') {
+				column_label(r, r->nfields, label, sizeof(label));
+				return row_error(r, VS_EFORMAT,
+						 "%s: unexpected character after a closing quote",
+						 label);
+			}
+			if (field_end(r, start))
+				return r->failed;
+			if (c == ',') {
+				state = FIELD_START;
+			} else if (c == '\r') {
+				state = AFTER_CR;
+			} else {
+				r->line++;
+				goto row_done;
+			}
+			break;
+		case AFTER_CR:
+			if (*p != '\n')
+				return row_error(r, VS_EFORMAT, "carriage return not followed by a line feed");
+			r->pos++;
+			r->line++;
+			goto row_done;
+		}
+	}
+	/* End of input in the middle of a row (no final line break) or before one. */
+	switch (state) {
+	case FIELD_START:
+		/* "a,b," at the end of input ends with an empty field */
+		if (r->nfields == 0)
+			return 0;
+		start = r->row.len;
+		/* fall through */
+	case UNQUOTED:
+	case QUOTE_END:
+		if (field_end(r, start))
+			return r->failed;
+		break;
+	case QUOTED:
+		column_label(r, r->nfields, label, sizeof(label));
+		return row_error(r, VS_EFORMAT, "%s: quoted field not closed before end of file",
+				 label);
+	case AFTER_CR:
+		break;
+	}
+row_done:
+	*blank = r->nfields == 1 && r->len[0] == 0 && !quoted;
+	return 1;
+}
+
+/* Check the row's text is UTF-8, naming the first bad field. */
+static int check_utf8(struct vs_csv_reader *r)
+{
+	char label[160];
+
+	if (vs_utf8_valid(r->row.data, r->row.len))
+		return 0;
+	for (size_t i = 0; i < r->nfields; i++) {
+		if (!vs_utf8_valid(r->row.data + r->off[i], r->len[i])) {
+			column_label(r, i, label, sizeof(label));
+			return row_error(r, VS_EFORMAT, "%s: invalid UTF-8", label);
+		}
+	}
+	/* Unreachable: a sequence cannot straddle the NUL between two fields. */
+	return row_error(r, VS_EFORMAT, "invalid UTF-8");
+}
+
+/* The next non-blank row, checked for UTF-8 but not for its field count. */
+static int next_row(struct vs_csv_reader *r)
+{
+	int rc, blank;
+
+	if (r->failed)
+		return r->failed;
+	do
+		rc = read_row(r, &blank);
+	while (rc == 1 && blank);
+	if (rc == 1 && check_utf8(r))
+		return r->failed;
+	return rc;
+}
+
+static int read_header(struct vs_csv_reader *r)
+{
+	int rc = next_row(r);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		r->row_line = 1;
+		return row_error(r, VS_EFORMAT, "empty file, expected a header row");
+	}
+	r->names = vs_xcalloc(r->nfields, sizeof(*r->names));
+	r->ncols = r->nfields;
+	for (size_t i = 0; i < r->nfields; i++) {
+		const char *name = r->row.data + r->off[i];
+
+		r->names[i] = vs_xstrdup(name);
+		if (!*name)
+			return row_error(r, VS_EFORMAT, "column %zu has an empty name", i + 1);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(r->names[j], name))
+				return row_error(r, VS_EFORMAT, "duplicate column '%s'", name);
+	}
+	return 0;
+}
+
+int vs_csv_open(struct vs_csv_reader **out, const char *path)
+{
+	struct vs_csv_reader *r = vs_xcalloc(1, sizeof(*r));
+	int rc;
+
+	*out = NULL;
+	r->fd = -1;
+	r->line = 1;
+	vs_buf_init(&r->row, VS_CSV_ROW_MAX);
+	if (!strcmp(path, "-")) {
+		r->path = vs_xstrdup("<stdin>");
+		r->fd = STDIN_FILENO;
+	} else {
+		r->path = vs_xstrdup(path);
+		r->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (r->fd < 0) {
+			rc = vs_error_set(errno == ENOENT ? VS_ENOTFOUND : VS_EIO,
+					  "cannot open '%s': %s", path, strerror(errno));
+			goto out;
+		}
+		r->close_fd = 1;
+	}
+	r->in = vs_xmalloc(INPUT_BUF_SIZE);
+	while (!r->eof && r->end < 3)
+		if ((rc = fill(r)) != 0)
+			goto out;
+	if (r->end >= 3 && !memcmp(r->in, "\xef\xbb\xbf", 3))
+		r->pos = 3;
+	rc = read_header(r);
+out:
+	if (rc) {
+		vs_csv_close(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+void vs_csv_close(struct vs_csv_reader *r)
+{
+	if (!r)
+		return;
+	if (r->close_fd)
+		close(r->fd);
+	for (size_t i = 0; r->names && i < r->ncols; i++)
+		free(r->names[i]);
+	free(r->names);
+	free(r->off);
+	free(r->len);
+	vs_buf_release(&r->row);
+	free(r->in);
+	free(r->path);
+	free(r);
+}
+
+int vs_csv_column(const struct vs_csv_reader *r, const char *name)
+{
+	for (size_t i = 0; i < r->ncols; i++)
+		if (!strcmp(r->names[i], name))
+			return (int)i;
+	return -1;
+}
+
+int vs_csv_require(const struct vs_csv_reader *r, const char *const *names)
+{
+	for (; *names; names++)
+		if (vs_csv_column(r, *names) < 0)
+			return vs_error_set(VS_EFORMAT, "%s:1: missing column '%s'", r->path, *names);
+	return 0;
+}
+
+size_t vs_csv_ncolumns(const struct vs_csv_reader *r)
+{
+	return r->ncols;
+}
+
+const char *vs_csv_column_name(const struct vs_csv_reader *r, size_t i)
+{
+	return i < r->ncols ? r->names[i] : NULL;
+}
+
+int vs_csv_next(struct vs_csv_reader *r)
+{
+	int rc = next_row(r);
+
+	if (rc == 1 && r->nfields != r->ncols)
+		return row_error(r, VS_EFORMAT, "expected %zu fields, found %zu", r->ncols,
+				 r->nfields);
+	return rc;
+}
+
+const char *vs_csv_field(const struct vs_csv_reader *r, size_t i)
+{
+	return i < r->nfields ? r->row.data + r->off[i] : "";
+}
+
+size_t vs_csv_field_len(const struct vs_csv_reader *r, size_t i)
+{
+	return i < r->nfields ? r->len[i] : 0;
+}
+
+unsigned long vs_csv_line(const struct vs_csv_reader *r)
+{
+	return r->row_line;
+}
+
+const char *vs_csv_path(const struct vs_csv_reader *r)
+{
+	return r->path;
+}
+
+int vs_csv_field_error(const struct vs_csv_reader *r, size_t i, const char *fmt, ...)
+{
+	char label[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vs_error_setv(VS_EFORMAT, fmt, ap);
+	va_end(ap);
+	column_label(r, i, label, sizeof(label));
+	vs_error_prefix("%s:%lu: %s", r->path, r->row_line, label);
+	return VS_EFORMAT;
+}
+
+/* 1 if s must be quoted to survive a round trip. */
+static int needs_quotes(const char *s, size_t len)
+{
+	if (len && (s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t'))
+		return 1;
+	return strcspn(s, ",\"\r\n") < len;
+}
+
+int vs_csv_write_field(FILE *out, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!needs_quotes(s, len)) {
+		if (len && fwrite(s, 1, len, out) != len)
+			goto io;
+		return 0;
+	}
+	if (putc('"', out) == EOF)
+		goto io;
+	for (const char *q; (q = strchr(s, '"')) != NULL; s = q + 1) {
+		size_t n = (size_t)(q - s) + 1;
+		if (fwrite(s, 1, n, out) != n || putc('"', out) == EOF)
+			goto io;
+	}
+	if (fputs(s, out) == EOF || putc('"', out) == EOF)
+		goto io;
+	return 0;
+io:
+	return vs_error_set(VS_EIO, "cannot write: %s", strerror(errno));
+}
+
+int vs_csv_write_row(FILE *out, const char *const *fields, size_t n)
+{
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i && putc(',', out) == EOF)
+			return vs_error_set(VS_EIO, "cannot write: %s", strerror(errno));
+		if ((rc = vs_csv_write_field(out, fields[i] ? fields[i] : "")) != 0)
+			return rc;
+	}
+	if (putc('\n', out) == EOF)
+		return vs_error_set(VS_EIO, "cannot write: %s", strerror(errno));
+	return 0;
+}
