@@ -37,6 +37,15 @@ ALL_CFLAGS = $(WARN) $(DEFS) $(SANFLAGS) -Iinclude -Isrc $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS) -pthread
 LIBS = $(PKG_LIBS) -lm
 
+# Quiet build lines ("CC src/qr.c"); V=1 shows the full commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
 LIB_SRC := $(wildcard src/*.c src/detect/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -69,18 +78,22 @@ deps:
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/config.mk
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/libvenuescan.a: $(LIB_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)$(AR) rcs $@ $^
 
 $(BUILD)/venuescan: $(CLI_OBJ) $(BUILD)/libvenuescan.a
-	$(CC) $(ALL_LDFLAGS) $(CLI_OBJ) $(BUILD)/libvenuescan.a $(LIBS) -o $@
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $(CLI_OBJ) $(BUILD)/libvenuescan.a $(LIBS) -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvenuescan.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) $< $(BUILD)/libvenuescan.a $(ALL_LDFLAGS) $(LIBS) $(TEST_LIBS) -o $@
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) $< $(BUILD)/libvenuescan.a $(ALL_LDFLAGS) $(LIBS) $(TEST_LIBS) -o $@
 
 # --- tests -----------------------------------------------------------------------------
 # `make check` rebuilds everything with the sanitizers in $(BUILD)/san and runs both suites.

@@ -196,7 +196,7 @@ static int parse_fact(const struct parser *p, const char *s, struct rule *r)
 static int parse_rule(struct vs_rule_set *rs, struct parser *p)
 {
 	struct rule *r;
-	enum vs_color color;
+	enum vs_color color = VS_GREEN;
 	int rc;
 
 	if (p->ntok != 7 || strcmp(p->tok[3], "on") || strcmp(p->tok[5], "within"))
