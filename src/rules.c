@@ -13,6 +13,8 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,11 +86,17 @@ struct parser {
 	size_t ntok;
 };
 
-static int perr(const struct parser *p, const char *fmt, const char *arg)
+static int perr(const struct parser *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int perr(const struct parser *p, const char *fmt, ...)
 {
 	char msg[512];
+	va_list ap;
 
-	snprintf(msg, sizeof(msg), fmt, arg);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	return vs_error_set(VS_EFORMAT, "%s:%lu: %s", p->name, p->line, msg);
 }
 
@@ -102,16 +110,16 @@ static int tokenize(struct parser *p, char *s)
 		if (!*s || *s == '#')
 			return 0;
 		if (p->ntok == MAX_TOKENS)
-			return perr(p, "too many words on one line%s", "");
+			return perr(p, "too many words on one line");
 		if (*s == '"') {
 			char *end = strchr(++s, '"');
 			if (!end)
-				return perr(p, "unterminated quote%s", "");
+				return perr(p, "unterminated quote");
 			*end = '\0';
 			p->tok[p->ntok++] = s;
 			s = end + 1;
 			if (*s && *s != ' ' && *s != '\t' && *s != '\r')
-				return perr(p, "text straight after a closing quote%s", "");
+				return perr(p, "text straight after a closing quote");
 			continue;
 		}
 		p->tok[p->ntok++] = s;
@@ -200,7 +208,7 @@ static int parse_rule(struct vs_rule_set *rs, struct parser *p)
 	int rc;
 
 	if (p->ntok != 7 || strcmp(p->tok[3], "on") || strcmp(p->tok[5], "within"))
-		return perr(p, "expected 'rule NAME COLOR on FACT within DURATION'%s", "");
+		return perr(p, "expected 'rule NAME COLOR on FACT within DURATION'");
 	if (!valid_name(p->tok[1]))
 		return perr(p, "rule name '%s' is not [a-z0-9_]+ (at most 48)", p->tok[1]);
 	if (vs_rules_find(rs, p->tok[1]) >= 0)
@@ -208,7 +216,7 @@ static int parse_rule(struct vs_rule_set *rs, struct parser *p)
 	if (vs_color_parse(p->tok[2], &color) || color == VS_GREEN)
 		return perr(p, "rule colour '%s' is not red or yellow", p->tok[2]);
 	if (rs->n == VS_RULES_MAX)
-		return perr(p, "more than 64 rules%s", "");
+		return perr(p, "more than 64 rules");
 	r = &rs->rules[rs->n];
 	memset(r, 0, sizeof(*r));
 	snprintf(r->name, sizeof(r->name), "%s", p->tok[1]);
@@ -229,14 +237,14 @@ static int parse_reason(struct vs_rule_set *rs, struct parser *p)
 	int i;
 
 	if (p->ntok < 3)
-		return perr(p, "expected 'reason RULE WORD...'%s", "");
+		return perr(p, "expected 'reason RULE WORD...'");
 	if ((i = vs_rules_find(rs, p->tok[1])) < 0)
 		return perr(p, "reason for an undefined rule '%s' (define the rule first)", p->tok[1]);
 	r = &rs->rules[i];
 	for (size_t t = 2; t < p->ntok; t++) {
 		char *w;
 		if (!*p->tok[t])
-			return perr(p, "empty reason word%s", "");
+			return perr(p, "empty reason word");
 		w = vs_xstrdup(p->tok[t]);
 		for (char *c = w; *c; c++)
 			*c = (char)tolower((unsigned char)*c);
@@ -269,9 +277,9 @@ int vs_rules_parse(const char *text, size_t len, const char *name, struct vs_rul
 			rc = parse_rule(rs, &p);
 		} else if (!strcmp(p.tok[0], "release")) {
 			if (p.ntok != 3 || strcmp(p.tok[1], "after"))
-				rc = perr(&p, "expected 'release after DURATION'%s", "");
+				rc = perr(&p, "expected 'release after DURATION'");
 			else if (have_release)
-				rc = perr(&p, "'release' is given twice%s", "");
+				rc = perr(&p, "'release' is given twice");
 			else
 				rc = parse_duration(&p, p.tok[2], &rs->release);
 			have_release = 1;
