@@ -281,6 +281,8 @@ static void fault_inject(const char *file)
 	if (!strcmp(action, "hang"))
 		for (;;)
 			pause();
+	if (!strcmp(action, "slow"))
+		sleep(1);
 }
 #endif
 

@@ -18,8 +18,9 @@
  * line is always valid JSON and nothing is lost.
  *
  * Builds with -DVS_FAULT_INJECTION let tests make a worker misbehave on chosen images:
- * VS_FAULT_SCAN="crash:NAME,hang:NAME2" makes the worker abort on, or hang forever on,
- * any file whose last path component is NAME (resp. NAME2).
+ * VS_FAULT_SCAN="ACTION:NAME[,ACTION:NAME]..." makes a worker (never the in-process
+ * path) abort ("crash"), hang forever ("hang") or wait a second first ("slow") when
+ * given a file whose last path component is NAME.
  */
 #ifndef VENUESCAN_SCAN_H
 #define VENUESCAN_SCAN_H
