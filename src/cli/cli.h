@@ -49,7 +49,16 @@ int vs_cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
 	X("keygen", keygen, "make an Ed25519 key pair for a venue-code issuer")        \
 	X("venue make", venue_make, "make signed venue QR codes (PNG, SVG or PGM)")    \
 	X("venue photo", venue_photo, "degrade a poster as a forwarded phone photo is") \
-	X("scan", scan, "decode and verify every QR code in images")
+	X("scan", scan, "decode and verify every QR code in images")                  \
+	X("simulate", simulate, "simulate a population scanning venue codes; write a dataset") \
+	X("detect", detect, "audit a dataset for code changes that follow identity")   \
+	X("eval", eval, "score detect against a simulated dataset's labels")           \
+	X("serve", serve, "run the reference code service (HTTP, SQLite, audit log)")  \
+	X("token add", token_add, "make an operator token for the code service")      \
+	X("audit verify", audit_verify, "check the code service's hash-chained audit log") \
+	X("audit export", audit_export, "write the code service's log as a dataset")   \
+	X("replay", replay, "drive a code service with a dataset's scans and check answers") \
+	X("demo", demo, "the Zhengzhou case end to end, as files and an HTML report")
 
 #define VS_X_DECLARE(name, ident, summary)                                          \
 	int cmd_##ident(int argc, char **argv);                                         \
