@@ -454,6 +454,15 @@ int vs_csv_field_error(const struct vs_csv_reader *r, size_t i, const char *fmt,
 	return VS_EFORMAT;
 }
 
+int vs_csv_field_wrap(const struct vs_csv_reader *r, size_t i, int code)
+{
+	char label[160];
+
+	column_label(r, i, label, sizeof(label));
+	vs_error_prefix("%s:%lu: %s", r->path, r->row_line, label);
+	return code;
+}
+
 /* 1 if s must be quoted to survive a round trip. */
 static int needs_quotes(const char *s, size_t len)
 {

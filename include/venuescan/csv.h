@@ -44,6 +44,10 @@ const char *vs_csv_path(const struct vs_csv_reader *r);
 int vs_csv_field_error(const struct vs_csv_reader *r, size_t i, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Prefix the message already set (e.g. by vs_time_parse) with "FILE:LINE: field 'NAME': "
+ * for field i of the current row, and return code. */
+int vs_csv_field_wrap(const struct vs_csv_reader *r, size_t i, int code);
+
 /* Write one field, quoted only when it needs to be (comma, quote, CR, LF, leading/trailing space). */
 int vs_csv_write_field(FILE *out, const char *s);
 /* Write n fields joined by commas and a "\n". */
