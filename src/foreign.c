@@ -175,9 +175,13 @@ static int cbor_bytes(struct cbor *c, uint64_t n, const unsigned char **start)
 	return 0;
 }
 
+/*
+ * A CBOR integer as JSON.  Values outside the signed 64-bit range are written as decimal
+ * strings: valid JSON numbers that common readers (jansson among them) refuse to parse.
+ */
 static int add_integer(struct vs_buf *b, int major, uint64_t arg, int quoted)
 {
-	const char *q = quoted ? "\"" : "";
+	const char *q = quoted || arg > INT64_MAX ? "\"" : "";
 
 	if (major == 0)
 		return vs_buf_addf(b, "%s%llu%s", q, (unsigned long long)arg, q);
@@ -207,6 +211,8 @@ static int add_float(struct vs_buf *b, double v, int single)
 
 	if (!isfinite(v))
 		return vs_buf_adds(b, "null"); /* JSON has no NaN or infinity */
+	if (v == floor(v) && fabs(v) < 1e15) /* whole numbers as such, not "1e+05" */
+		return vs_buf_addf(b, "%.0f", v);
 	for (int prec = 1; prec <= 17; prec++) {
 		snprintf(num, sizeof(num), "%.*g", prec, v);
 		if (single ? (float)strtod(num, NULL) == (float)v : strtod(num, NULL) == v)
@@ -228,6 +234,8 @@ static int cbor_string(struct cbor *c, int major, uint64_t len)
 	if (major == 3) {
 		if (!vs_utf8_valid((const char *)s, (size_t)len))
 			return vs_error_set(VS_EFORMAT, "hc1: cbor: text string is not UTF-8");
+		if (memchr(s, '\0', (size_t)len)) /* never meant; breaks C readers of the JSON */
+			return vs_error_set(VS_EFORMAT, "hc1: cbor: text string contains NUL");
 		return vs_buf_add_json_string(c->out, (const char *)s, (size_t)len);
 	}
 	b64 = vs_base64url_encode(s, (size_t)len);
@@ -252,6 +260,59 @@ static int cbor_key(struct cbor *c)
 					     "supported", major);
 }
 
+/* A map key's JSON text, as an offset into the output (which may move as it grows). */
+struct key_span {
+	size_t off, len;
+	const char *text; /* set once the map is complete */
+};
+
+static int key_span_cmp(const void *a, const void *b)
+{
+	const struct key_span *x = a, *y = b;
+	int d = memcmp(x->text, y->text, x->len < y->len ? x->len : y->len);
+
+	return d ? d : (x->len > y->len) - (x->len < y->len);
+}
+
+/*
+ * A map of n pairs.  Keys must be unique once written as JSON text (so 1 and "1" clash):
+ * a duplicate is invalid CBOR and would let one claim hide behind another.
+ */
+static int cbor_map(struct cbor *c, uint64_t n, int depth)
+{
+	struct key_span *keys = NULL;
+	uint64_t i;
+	int rc;
+
+	if (n > (uint64_t)(c->end - c->p) / 2)
+		return vs_error_set(VS_EFORMAT, "hc1: cbor: map of %llu pairs is longer than its "
+						"input", (unsigned long long)n);
+	keys = vs_xreallocarray(NULL, (size_t)n ? (size_t)n : 1, sizeof(*keys));
+	rc = vs_buf_addc(c->out, '{');
+	for (i = 0; !rc && i < n; i++) {
+		if (i && (rc = vs_buf_addc(c->out, ',')) != 0)
+			break;
+		keys[i].off = c->out->len;
+		if ((rc = cbor_key(c)) != 0)
+			break;
+		keys[i].len = c->out->len - keys[i].off;
+		if ((rc = vs_buf_addc(c->out, ':')) == 0)
+			rc = cbor_item(c, depth + 1);
+	}
+	if (!rc && n > 1) {
+		for (i = 0; i < n; i++)
+			keys[i].text = c->out->data + keys[i].off;
+		qsort(keys, (size_t)n, sizeof(*keys), key_span_cmp);
+		for (i = 1; i < n && !rc; i++)
+			if (!key_span_cmp(&keys[i - 1], &keys[i]))
+				rc = vs_error_set(VS_EFORMAT, "hc1: cbor: map key %.*s appears twice",
+						  (int)(keys[i].len < 64 ? keys[i].len : 64),
+						  keys[i].text);
+	}
+	free(keys);
+	return rc ? rc : vs_buf_addc(c->out, '}');
+}
+
 static int cbor_item(struct cbor *c, int depth)
 {
 	uint64_t arg, i;
@@ -269,25 +330,20 @@ static int cbor_item(struct cbor *c, int depth)
 	case 3:
 		return cbor_string(c, major, arg);
 	case 4:
-	case 5:
 		/* Every item takes at least one byte, so a count beyond the input is a lie. */
 		if (arg > (uint64_t)(c->end - c->p))
-			return vs_error_set(VS_EFORMAT, "hc1: cbor: %s of %llu items is longer than "
-							"its input", major == 4 ? "array" : "map",
-					    (unsigned long long)arg);
-		rc = vs_buf_addc(c->out, major == 4 ? '[' : '{');
+			return vs_error_set(VS_EFORMAT, "hc1: cbor: array of %llu items is longer "
+							"than its input", (unsigned long long)arg);
+		rc = vs_buf_addc(c->out, '[');
 		for (i = 0; !rc && i < arg; i++) {
 			if (i)
 				rc = vs_buf_addc(c->out, ',');
-			if (!rc && major == 5) {
-				rc = cbor_key(c);
-				if (!rc)
-					rc = vs_buf_addc(c->out, ':');
-			}
 			if (!rc)
 				rc = cbor_item(c, depth + 1);
 		}
-		return rc ? rc : vs_buf_addc(c->out, major == 4 ? ']' : '}');
+		return rc ? rc : vs_buf_addc(c->out, ']');
+	case 5:
+		return cbor_map(c, arg, depth);
 	case 6:
 		return cbor_item(c, depth + 1); /* a tag: its content stands for itself */
 	default:
