@@ -67,11 +67,9 @@ static int decode_nzcovidtracer(const char *body, size_t len, char **fields)
 	int rc;
 
 	vs_buf_init(&raw, FOREIGN_TEXT_MAX);
-	if ((rc = vs_base64_decode(body, len, &raw)) != 0) {
-		vs_error_prefix("nzcovidtracer");
+	if ((rc = vs_base64_decode(body, len, &raw)) != 0)
 		goto out;
-	}
-	if ((rc = json_object_parse("nzcovidtracer", &raw, &root)) != 0)
+	if ((rc = json_object_parse("body", &raw, &root)) != 0)
 		goto out;
 	rc = json_text(root, fields);
 out:
@@ -107,14 +105,14 @@ static int decode_ukc19tracing(const char *body, size_t len, char **fields)
 	dot1 = memchr(body, '.', len);
 	dot2 = dot1 ? memchr(dot1 + 1, '.', (size_t)(end - dot1 - 1)) : NULL;
 	if (!dot2 || memchr(dot2 + 1, '.', (size_t)(end - dot2 - 1))) {
-		rc = vs_error_set(VS_EFORMAT, "ukc19tracing: not a JWT (three parts joined by '.')");
+		rc = vs_error_set(VS_EFORMAT, "not a JWT (three parts joined by '.')");
 		goto out;
 	}
-	if ((rc = jwt_part("ukc19tracing: header", body, (size_t)(dot1 - body), &header)) ||
-	    (rc = jwt_part("ukc19tracing: claims", dot1 + 1, (size_t)(dot2 - dot1 - 1), &claims)))
+	if ((rc = jwt_part("header", body, (size_t)(dot1 - body), &header)) ||
+	    (rc = jwt_part("claims", dot1 + 1, (size_t)(dot2 - dot1 - 1), &claims)))
 		goto out;
 	if ((rc = vs_base64url_decode(dot2 + 1, (size_t)(end - dot2 - 1), &sig)) != 0) {
-		vs_error_prefix("ukc19tracing: signature");
+		vs_error_prefix("signature");
 		goto out;
 	}
 	root = json_pack("{s:O,s:O}", "header", header, "claims", claims);
@@ -141,7 +139,7 @@ static int cbor_head(struct cbor *c, int *major, uint64_t *arg, int *info)
 	size_t n, i;
 
 	if (c->p >= c->end)
-		return vs_error_set(VS_EFORMAT, "hc1: cbor: truncated");
+		return vs_error_set(VS_EFORMAT, "cbor: truncated");
 	b = *c->p++;
 	*major = b >> 5;
 	*info = b & 31;
@@ -151,13 +149,13 @@ static int cbor_head(struct cbor *c, int *major, uint64_t *arg, int *info)
 	}
 	if (*info > 27) {
 		if (*info == 31)
-			return vs_error_set(VS_EUNSUPPORTED, "hc1: cbor: indefinite lengths are not "
+			return vs_error_set(VS_EUNSUPPORTED, "cbor: indefinite lengths are not "
 							     "supported");
-		return vs_error_set(VS_EFORMAT, "hc1: cbor: reserved additional info %d", *info);
+		return vs_error_set(VS_EFORMAT, "cbor: reserved additional info %d", *info);
 	}
 	n = (size_t)1 << (*info - 24);
 	if ((size_t)(c->end - c->p) < n)
-		return vs_error_set(VS_EFORMAT, "hc1: cbor: truncated");
+		return vs_error_set(VS_EFORMAT, "cbor: truncated");
 	*arg = 0;
 	for (i = 0; i < n; i++)
 		*arg = *arg << 8 | *c->p++;
@@ -168,7 +166,7 @@ static int cbor_head(struct cbor *c, int *major, uint64_t *arg, int *info)
 static int cbor_bytes(struct cbor *c, uint64_t n, const unsigned char **start)
 {
 	if (n > (uint64_t)(c->end - c->p))
-		return vs_error_set(VS_EFORMAT, "hc1: cbor: string of %llu bytes is longer than "
+		return vs_error_set(VS_EFORMAT, "cbor: string of %llu bytes is longer than "
 						"its input", (unsigned long long)n);
 	*start = c->p;
 	c->p += n;
@@ -233,9 +231,9 @@ static int cbor_string(struct cbor *c, int major, uint64_t len)
 		return rc;
 	if (major == 3) {
 		if (!vs_utf8_valid((const char *)s, (size_t)len))
-			return vs_error_set(VS_EFORMAT, "hc1: cbor: text string is not UTF-8");
+			return vs_error_set(VS_EFORMAT, "cbor: text string is not UTF-8");
 		if (memchr(s, '\0', (size_t)len)) /* never meant; breaks C readers of the JSON */
-			return vs_error_set(VS_EFORMAT, "hc1: cbor: text string contains NUL");
+			return vs_error_set(VS_EFORMAT, "cbor: text string contains NUL");
 		return vs_buf_add_json_string(c->out, (const char *)s, (size_t)len);
 	}
 	b64 = vs_base64url_encode(s, (size_t)len);
@@ -256,7 +254,7 @@ static int cbor_key(struct cbor *c)
 		return cbor_string(c, major, arg);
 	if (major == 0 || major == 1)
 		return add_integer(c->out, major, arg, 1);
-	return vs_error_set(VS_EUNSUPPORTED, "hc1: cbor: map key of major type %d is not "
+	return vs_error_set(VS_EUNSUPPORTED, "cbor: map key of major type %d is not "
 					     "supported", major);
 }
 
@@ -285,7 +283,7 @@ static int cbor_map(struct cbor *c, uint64_t n, int depth)
 	int rc;
 
 	if (n > (uint64_t)(c->end - c->p) / 2)
-		return vs_error_set(VS_EFORMAT, "hc1: cbor: map of %llu pairs is longer than its "
+		return vs_error_set(VS_EFORMAT, "cbor: map of %llu pairs is longer than its "
 						"input", (unsigned long long)n);
 	keys = vs_xreallocarray(NULL, (size_t)n ? (size_t)n : 1, sizeof(*keys));
 	rc = vs_buf_addc(c->out, '{');
@@ -305,7 +303,7 @@ static int cbor_map(struct cbor *c, uint64_t n, int depth)
 		qsort(keys, (size_t)n, sizeof(*keys), key_span_cmp);
 		for (i = 1; i < n && !rc; i++)
 			if (!key_span_cmp(&keys[i - 1], &keys[i]))
-				rc = vs_error_set(VS_EFORMAT, "hc1: cbor: map key %.*s appears twice",
+				rc = vs_error_set(VS_EFORMAT, "cbor: map key %.*s appears twice",
 						  (int)(keys[i].len < 64 ? keys[i].len : 64),
 						  keys[i].text);
 	}
@@ -319,7 +317,7 @@ static int cbor_item(struct cbor *c, int depth)
 	int major, info, rc;
 
 	if (depth > CBOR_DEPTH_MAX)
-		return vs_error_set(VS_EFORMAT, "hc1: cbor: nested deeper than %d", CBOR_DEPTH_MAX);
+		return vs_error_set(VS_EFORMAT, "cbor: nested deeper than %d", CBOR_DEPTH_MAX);
 	if ((rc = cbor_head(c, &major, &arg, &info)) != 0)
 		return rc;
 	switch (major) {
@@ -332,7 +330,7 @@ static int cbor_item(struct cbor *c, int depth)
 	case 4:
 		/* Every item takes at least one byte, so a count beyond the input is a lie. */
 		if (arg > (uint64_t)(c->end - c->p))
-			return vs_error_set(VS_EFORMAT, "hc1: cbor: array of %llu items is longer "
+			return vs_error_set(VS_EFORMAT, "cbor: array of %llu items is longer "
 							"than its input", (unsigned long long)arg);
 		rc = vs_buf_addc(c->out, '[');
 		for (i = 0; !rc && i < arg; i++) {
@@ -379,7 +377,7 @@ static int cbor_to_json(const unsigned char *p, size_t len, struct vs_buf *out)
 	int rc = cbor_item(&c, 0);
 
 	if (!rc && c.p != c.end)
-		rc = vs_error_set(VS_EFORMAT, "hc1: cbor: %zu bytes after the item",
+		rc = vs_error_set(VS_EFORMAT, "cbor: %zu bytes after the item",
 				  (size_t)(c.end - c.p));
 	return rc;
 }
@@ -393,7 +391,7 @@ static int cbor_embedded_map(const char *what, const unsigned char *p, size_t le
 	if (len == 0)
 		return vs_buf_adds(out, "{}");
 	if ((p[0] >> 5) != 5)
-		return vs_error_set(VS_EFORMAT, "hc1: %s is not a CBOR map", what);
+		return vs_error_set(VS_EFORMAT, "%s is not a CBOR map", what);
 	if ((rc = cbor_to_json(p, len, out)) != 0)
 		vs_error_prefix("%s", what);
 	return rc;
@@ -407,7 +405,7 @@ static int inflate_bounded(const unsigned char *in, size_t len, struct vs_buf *o
 
 	memset(&zs, 0, sizeof(zs));
 	if (inflateInit(&zs) != Z_OK)
-		return vs_error_set(VS_ENOMEM, "hc1: zlib could not start");
+		return vs_error_set(VS_ENOMEM, "zlib could not start");
 	zs.next_in = (unsigned char *)in;
 	zs.avail_in = (uInt)len;
 	do {
@@ -415,19 +413,19 @@ static int inflate_bounded(const unsigned char *in, size_t len, struct vs_buf *o
 		zs.avail_out = sizeof(chunk);
 		zrc = inflate(&zs, Z_NO_FLUSH);
 		if (zrc != Z_OK && zrc != Z_STREAM_END) {
-			rc = vs_error_set(VS_EFORMAT, "hc1: zlib: %s",
+			rc = vs_error_set(VS_EFORMAT, "zlib: %s",
 					  zrc == Z_BUF_ERROR ? "truncated"
 							     : zs.msg ? zs.msg : "corrupt data");
 			goto out;
 		}
 		if ((rc = vs_buf_add(out, chunk, sizeof(chunk) - zs.avail_out)) != 0) {
-			rc = vs_error_set(VS_ETOOBIG, "hc1: inflates to more than %d bytes",
+			rc = vs_error_set(VS_ETOOBIG, "inflates to more than %d bytes",
 					  HC1_INFLATED_MAX);
 			goto out;
 		}
 	} while (zrc != Z_STREAM_END);
 	if (zs.avail_in)
-		rc = vs_error_set(VS_EFORMAT, "hc1: %u bytes after the zlib stream", zs.avail_in);
+		rc = vs_error_set(VS_EFORMAT, "%u bytes after the zlib stream", zs.avail_in);
 out:
 	inflateEnd(&zs);
 	return rc;
@@ -448,7 +446,7 @@ static int cbor_bstr(struct cbor *c, const char *what, const unsigned char **p, 
 	if ((rc = cbor_head(c, &major, &arg, &info)) != 0)
 		return rc;
 	if (major != 2)
-		return vs_error_set(VS_EFORMAT, "hc1: COSE %s is not a byte string", what);
+		return vs_error_set(VS_EFORMAT, "COSE %s is not a byte string", what);
 	if ((rc = cbor_bytes(c, arg, p)) != 0)
 		return rc;
 	*len = (size_t)arg;
@@ -472,14 +470,14 @@ static int cose_sign1_to_json(const unsigned char *p, size_t len, struct vs_buf 
 	if (major == 6 && arg == 18 && (rc = cbor_head(&c, &major, &arg, &info)) != 0)
 		return rc;
 	if (major != 4 || arg != 4)
-		return vs_error_set(VS_EFORMAT, "hc1: not a COSE_Sign1 message (an array of 4)");
+		return vs_error_set(VS_EFORMAT, "not a COSE_Sign1 message (an array of 4)");
 	if ((rc = vs_buf_adds(json, "{\"protected\":")) != 0 ||
 	    (rc = cbor_bstr(&c, "protected header", &part, &plen)) != 0 ||
 	    (rc = cbor_embedded_map("protected header", part, plen, json)) != 0 ||
 	    (rc = vs_buf_adds(json, ",\"unprotected\":")) != 0)
 		return rc;
 	if (c.p >= c.end || *c.p >> 5 != 5)
-		return vs_error_set(VS_EFORMAT, "hc1: COSE unprotected header is not a map");
+		return vs_error_set(VS_EFORMAT, "COSE unprotected header is not a map");
 	if ((rc = cbor_item(&c, 1)) != 0 ||
 	    (rc = vs_buf_adds(json, ",\"claims\":")) != 0 ||
 	    (rc = cbor_bstr(&c, "payload", &part, &plen)) != 0 ||
@@ -488,7 +486,7 @@ static int cose_sign1_to_json(const unsigned char *p, size_t len, struct vs_buf 
 	    (rc = vs_buf_addc(json, '}')) != 0)
 		return rc;
 	if (c.p != c.end)
-		return vs_error_set(VS_EFORMAT, "hc1: %zu bytes after the COSE message",
+		return vs_error_set(VS_EFORMAT, "%zu bytes after the COSE message",
 				    (size_t)(c.end - c.p));
 	return 0;
 }
@@ -501,10 +499,8 @@ static int decode_hc1(const char *body, size_t len, char **fields)
 	vs_buf_init(&raw, FOREIGN_TEXT_MAX);
 	vs_buf_init(&cose, HC1_INFLATED_MAX);
 	vs_buf_init(&json, JSON_OUT_MAX);
-	if ((rc = vs_base45_decode(body, len, &raw)) != 0) {
-		vs_error_prefix("hc1");
+	if ((rc = vs_base45_decode(body, len, &raw)) != 0)
 		goto out;
-	}
 	if (is_zlib((unsigned char *)raw.data, raw.len))
 		rc = inflate_bounded((unsigned char *)raw.data, raw.len, &cose);
 	else
@@ -542,10 +538,11 @@ const char *vs_foreign_identify(const unsigned char *data, size_t len, char **fi
 		if (len < plen || memcmp(data, f->prefix, plen) != 0)
 			continue;
 		if (len - plen > FOREIGN_TEXT_MAX)
-			vs_error_set(VS_ETOOBIG, "%s: %zu bytes, more than a QR code holds", f->name,
-				     len - plen);
+			vs_error_set(VS_ETOOBIG, "%zu bytes, more than a QR code holds", len - plen);
 		else if (f->decode((const char *)data + plen, len - plen, &fields) == 0)
 			*fields_json = fields;
+		if (!fields)
+			vs_error_prefix("%s", f->name);
 		return f->name;
 	}
 	return NULL;

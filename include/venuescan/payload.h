@@ -32,7 +32,9 @@ void vs_venue_claims_release(struct vs_venue_claims *c);
 /*
  * Serialise c as the claims JSON (keys in contract order, lat/lon with up to 7 decimals,
  * trailing zeros dropped) and sign it with key (which must have its secret).  *payload is
- * a newly allocated ASCII string the caller frees.
+ * a newly allocated ASCII string the caller frees.  Fails with VS_EINVAL when c->iss is
+ * not key's issuer or a claim is out of range (the rules of vs_venue_code_verify), and
+ * VS_ETOOBIG when the payload would exceed VS_PAYLOAD_MAX.
  */
 int vs_venue_code_sign(const struct vs_venue_claims *c, const struct vs_issuer_key *key,
 		       char **payload);
@@ -56,6 +58,10 @@ const char *vs_code_status_name(enum vs_code_status s);
  * When the claims parse (any status but foreign/malformed), they are stored in *claims
  * (caller releases) and, if claims_json is not NULL, the decoded claims bytes in
  * *claims_json (caller frees).  Never fails: the status is the result.
+ * Claims are well formed when they hold exactly the keys above (in any order: the
+ * signature covers the bytes as received; no duplicates; exp optional; any other key makes
+ * the code malformed), id is a lowercase UUID, name/area/iss are non-empty strings (iss a
+ * valid issuer name), lat is in [-90, 90], lon in [-180, 180], and iat/exp are integers.
  */
 enum vs_code_status vs_venue_code_verify(const char *payload, size_t len,
 					 const struct vs_trust_set *trust, int64_t now,
