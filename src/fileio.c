@@ -30,6 +30,25 @@ struct temp_entry {
 static struct temp_entry temps[MAX_TEMPS];
 static pthread_mutex_t temps_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t temps_once = PTHREAD_ONCE_INIT;
+/* Set once the process is exiting: no output may be committed after that. */
+static int exiting;
+
+/*
+ * Remove a staging folder while other threads may still be writing into it (exit() from
+ * one thread does not stop the others until the process ends): rename it first, so that
+ * no new file can be created under its old name, then remove what is there, twice over
+ * for files whose creation raced with the rename.
+ */
+static void remove_staging_dir(const char *path)
+{
+	char dead[PATH_MAX + 32];
+
+	snprintf(dead, sizeof(dead), "%s.dead.%ld", path, (long)getpid());
+	if (rename(path, dead) != 0)
+		snprintf(dead, sizeof(dead), "%s", path);
+	for (int attempt = 0; attempt < 3 && access(dead, F_OK) == 0; attempt++)
+		vs_remove_tree(dead);
+}
 
 static void remove_temps(int in_signal)
 {
@@ -39,14 +58,36 @@ static void remove_temps(int in_signal)
 		if (!temps[i].is_dir)
 			unlink(temps[i].path);
 		else if (!in_signal)
-			vs_remove_tree(temps[i].path);
+			remove_staging_dir(temps[i].path);
 		temps[i].used = 0;
 	}
 }
 
 static void at_exit_cleanup(void)
 {
+	pthread_mutex_lock(&temps_lock);
+	exiting = 1;
 	remove_temps(0);
+	pthread_mutex_unlock(&temps_lock);
+}
+
+/*
+ * Rename a committed temporary into place and take it off the registry, unless the
+ * process is exiting (then the exit handler removes it).  Atomic with respect to exit.
+ */
+static int commit_rename(int slot, const char *tmp, const char *path)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&temps_lock);
+	if (exiting)
+		rc = vs_error_set(VS_EIO, "'%s': not written: the program is exiting", path);
+	else if (rename(tmp, path) != 0)
+		rc = vs_error_set(VS_EIO, "'%s': %s", path, strerror(errno));
+	else
+		temps[slot].used = 0;
+	pthread_mutex_unlock(&temps_lock);
+	return rc;
 }
 
 static void on_signal(int sig)
@@ -96,6 +137,8 @@ static int temp_register(const char *path, int is_dir)
 
 static void temp_forget(int slot)
 {
+	if (slot < 0)
+		return; /* already taken off by commit_rename */
 	pthread_mutex_lock(&temps_lock);
 	temps[slot].used = 0;
 	pthread_mutex_unlock(&temps_lock);
@@ -224,8 +267,8 @@ int vs_outfile_commit(struct vs_outfile *f)
 		rc = vs_error_set(VS_EIO, "'%s': fsync failed: %s", f->path, strerror(errno));
 	if (fclose(f->stream) != 0 && !rc)
 		rc = vs_error_set(VS_EIO, "'%s': close failed: %s", f->path, strerror(errno));
-	if (!rc && rename(f->tmp, f->path) != 0)
-		rc = vs_error_set(VS_EIO, "'%s': %s", f->path, strerror(errno));
+	if (!rc && (rc = commit_rename(f->slot, f->tmp, f->path)) == 0)
+		f->slot = -1;
 	if (rc)
 		unlink(f->tmp);
 	outfile_free(f);
@@ -349,8 +392,10 @@ int vs_outdir_commit(struct vs_outdir *d)
 	else if (!replaceable(d->path))
 		rc = vs_error_set(VS_EIO, "'%s': exists and is not an earlier venuescan output; "
 					  "not replacing it", d->path);
-	else if (vs_remove_tree(d->path) != 0 || rename(d->tmp, d->path) != 0)
+	else if (vs_remove_tree(d->path) != 0)
 		rc = vs_error_set(VS_EIO, "'%s': %s", d->path, strerror(errno));
+	else if ((rc = commit_rename(d->slot, d->tmp, d->path)) == 0)
+		d->slot = -1;
 	if (rc)
 		vs_remove_tree(d->tmp);
 	outdir_free(d);
