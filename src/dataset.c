@@ -1,0 +1,772 @@
+/*
+ * Dataset v1: reading and writing persons.csv, events.csv, areas.csv, venues.csv,
+ * labels.csv and manifest.json (SPEC §5; every rule is in docs/FORMAT.md).  Readers map
+ * columns by header name, so any column order works and unknown extra columns are ignored;
+ * each field is checked and the first bad one ends the read with "FILE:LINE: field 'F':".
+ * Writers apply the same checks before writing, so a dataset this module wrote is always
+ * one it can read.  Persons live in one table with a string pool and an id hash; events
+ * are streamed and never accumulated.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "venuescan/csv.h"
+#include "venuescan/dataset.h"
+#include "venuescan/error.h"
+#include "venuescan/fileio.h"
+#include "venuescan/mem.h"
+#include "venuescan/time.h"
+#include "venuescan/venues.h"
+
+#define POOL_BLOCK_SIZE (64u * 1024)
+
+/* ---- string pool ---------------------------------------------------------------------- */
+
+struct vs_pool_block {
+	struct vs_pool_block *next;
+	size_t used, cap;
+	char data[];
+};
+
+/* Copy s[0..len) and a NUL into the pool. */
+static const char *pool_strndup(struct vs_pool_block **pool, const char *s, size_t len)
+{
+	struct vs_pool_block *b = *pool;
+	char *p;
+
+	if (!b || b->cap - b->used < len + 1) {
+		size_t cap = len + 1 > POOL_BLOCK_SIZE / 4 ? len + 1 : POOL_BLOCK_SIZE;
+
+		b = vs_xmalloc(sizeof(*b) + cap);
+		b->used = 0;
+		b->cap = cap;
+		if (*pool && cap != POOL_BLOCK_SIZE) {
+			/* A big string gets a block of its own, behind the one being filled. */
+			b->next = (*pool)->next;
+			(*pool)->next = b;
+		} else {
+			b->next = *pool;
+			*pool = b;
+		}
+	}
+	p = b->data + b->used;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	b->used += len + 1;
+	return p;
+}
+
+static void pool_free(struct vs_pool_block *b)
+{
+	while (b) {
+		struct vs_pool_block *next = b->next;
+		free(b);
+		b = next;
+	}
+}
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* ---- persons -------------------------------------------------------------------------- */
+
+enum person_field { PF_ID, PF_HOUSEHOLD, PF_HOME, PF_ATTRS };
+static const char *const person_columns[] = { "person_id", "household_id", "home_area", "attrs",
+					      NULL };
+
+void vs_person_table_release(struct vs_person_table *t)
+{
+	free(t->items);
+	free(t->attrs);
+	free(t->slot);
+	pool_free(t->pool);
+	*t = (struct vs_person_table)VS_PERSON_TABLE_INIT;
+}
+
+long vs_person_table_find(const struct vs_person_table *t, const char *id)
+{
+	size_t mask, k;
+
+	if (!t->slot_cap)
+		return -1;
+	mask = t->slot_cap - 1;
+	for (k = hash_str(id) & mask; t->slot[k]; k = (k + 1) & mask)
+		if (!strcmp(t->items[t->slot[k] - 1].id, id))
+			return (long)t->slot[k] - 1;
+	return -1;
+}
+
+static void person_index_insert(struct vs_person_table *t, uint32_t idx)
+{
+	size_t mask, k;
+
+	if (2 * (t->n + 1) > t->slot_cap) {
+		size_t ncap = t->slot_cap ? t->slot_cap * 2 : 1024;
+		uint32_t *nslot = vs_xcalloc(ncap, sizeof(*nslot));
+
+		for (size_t j = 0; j < t->slot_cap; j++) {
+			if (!t->slot[j])
+				continue;
+			k = hash_str(t->items[t->slot[j] - 1].id) & (ncap - 1);
+			while (nslot[k])
+				k = (k + 1) & (ncap - 1);
+			nslot[k] = t->slot[j];
+		}
+		free(t->slot);
+		t->slot = nslot;
+		t->slot_cap = ncap;
+	}
+	mask = t->slot_cap - 1;
+	for (k = hash_str(t->items[idx].id) & mask; t->slot[k]; k = (k + 1) & mask)
+		;
+	t->slot[k] = idx + 1;
+}
+
+static int key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* 1 if s is a non-empty [a-z0-9_]+ token. */
+static int token_valid(const char *s, size_t len)
+{
+	if (!len)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!key_char(s[i]))
+			return 0;
+	return 1;
+}
+
+/* Parse "k=v;k=v" onto the end of t->attrs; on failure the attrs added are dropped. */
+static int parse_attrs(struct vs_person_table *t, const char *s, uint32_t *first,
+		       uint32_t *count)
+{
+	size_t start = t->nattrs;
+	const char *p = s;
+	int rc = 0;
+
+	*first = (uint32_t)start;
+	*count = 0;
+	if (!s || !*s)
+		return 0;
+	for (;;) {
+		const char *end = strchr(p, ';'), *eq;
+		size_t len = end ? (size_t)(end - p) : strlen(p), klen;
+
+		eq = memchr(p, '=', len);
+		if (!len) {
+			rc = vs_error_set(VS_EFORMAT, "empty attribute in '%.64s'", s);
+			goto out;
+		}
+		if (!eq) {
+			rc = vs_error_set(VS_EFORMAT, "attribute '%.*s' is not key=value", (int)len, p);
+			goto out;
+		}
+		klen = (size_t)(eq - p);
+		if (!token_valid(p, klen)) {
+			rc = vs_error_set(VS_EFORMAT, "attribute key '%.*s' is not [a-z0-9_]+",
+					  (int)klen, p);
+			goto out;
+		}
+		if (eq + 1 == p + len) {
+			rc = vs_error_set(VS_EFORMAT, "attribute '%.*s' has an empty value", (int)klen, p);
+			goto out;
+		}
+		for (size_t i = start; i < t->nattrs; i++) {
+			if (strlen(t->attrs[i].key) == klen && !memcmp(t->attrs[i].key, p, klen)) {
+				rc = vs_error_set(VS_EFORMAT, "duplicate attribute '%.*s'", (int)klen, p);
+				goto out;
+			}
+		}
+		VS_ALLOC_GROW(t->attrs, t->nattrs + 1, t->attrs_alloc);
+		t->attrs[t->nattrs].key = pool_strndup(&t->pool, p, klen);
+		t->attrs[t->nattrs].value = pool_strndup(&t->pool, eq + 1, len - klen - 1);
+		t->nattrs++;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	*count = (uint32_t)(t->nattrs - start);
+out:
+	if (rc)
+		t->nattrs = start;
+	return rc;
+}
+
+/* Add a person; on failure *field says which field was bad and the message is unprefixed. */
+static int person_add(struct vs_person_table *t, const char *id, const char *household,
+		      const char *home, const char *attrs, enum person_field *field)
+{
+	struct vs_person p;
+	int rc;
+
+	*field = PF_ID;
+	if (!id || !*id)
+		return vs_error_set(VS_EFORMAT, "empty");
+	if (vs_person_table_find(t, id) >= 0)
+		return vs_error_set(VS_EFORMAT, "duplicate person '%.64s'", id);
+	if (t->n >= UINT32_MAX - 1)
+		return vs_error_set(VS_ETOOBIG, "more than %" PRIu32 " persons", UINT32_MAX - 1);
+	*field = PF_HOME;
+	if (!home || !vs_area_valid(home))
+		return vs_error_set(VS_EFORMAT, "not an area path '%.64s'", home ? home : "");
+	*field = PF_ATTRS;
+	rc = parse_attrs(t, attrs, &p.attr_first, &p.nattrs);
+	if (rc)
+		return rc;
+	p.id = pool_strndup(&t->pool, id, strlen(id));
+	p.household_id = pool_strndup(&t->pool, household ? household : "",
+				      household ? strlen(household) : 0);
+	p.home_area = pool_strndup(&t->pool, home, strlen(home));
+	VS_ALLOC_GROW(t->items, t->n + 1, t->alloc);
+	t->items[t->n] = p;
+	person_index_insert(t, (uint32_t)t->n);
+	t->n++;
+	return 0;
+}
+
+int vs_person_table_add(struct vs_person_table *t, const char *id, const char *household_id,
+			const char *home_area, const char *attrs)
+{
+	enum person_field field;
+	int rc = person_add(t, id, household_id, home_area, attrs, &field);
+
+	if (rc)
+		vs_error_prefix("person '%.64s': field '%s'", id ? id : "", person_columns[field]);
+	return rc;
+}
+
+const char *vs_person_attr(const struct vs_person_table *t, size_t i, const char *key)
+{
+	const struct vs_person *p = &t->items[i];
+
+	for (uint32_t k = 0; k < p->nattrs; k++)
+		if (!strcmp(t->attrs[p->attr_first + k].key, key))
+			return t->attrs[p->attr_first + k].value;
+	return NULL;
+}
+
+int vs_persons_read(const char *path, struct vs_person_table *t)
+{
+	struct vs_csv_reader *r = NULL;
+	int col[4], rc;
+
+	rc = vs_csv_open(&r, path);
+	if (rc)
+		goto out;
+	rc = vs_csv_require(r, person_columns);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < 4; i++)
+		col[i] = vs_csv_column(r, person_columns[i]);
+	while ((rc = vs_csv_next(r)) == 1) {
+		enum person_field field;
+
+		rc = person_add(t, vs_csv_field(r, (size_t)col[PF_ID]),
+				vs_csv_field(r, (size_t)col[PF_HOUSEHOLD]),
+				vs_csv_field(r, (size_t)col[PF_HOME]),
+				vs_csv_field(r, (size_t)col[PF_ATTRS]), &field);
+		if (rc) {
+			vs_csv_field_wrap(r, (size_t)col[field], rc);
+			goto out;
+		}
+	}
+out:
+	vs_csv_close(r);
+	if (rc < 0)
+		vs_person_table_release(t);
+	return rc < 0 ? rc : 0;
+}
+
+int vs_persons_write_header(FILE *out)
+{
+	return vs_csv_write_row(out, person_columns, 4);
+}
+
+int vs_person_write(FILE *out, const struct vs_person_table *t, size_t i)
+{
+	const struct vs_person *p = &t->items[i];
+	struct vs_buf attrs = VS_BUF_INIT;
+	const char *row[4];
+	int rc = 0;
+
+	for (uint32_t k = 0; k < p->nattrs; k++) {
+		const struct vs_attr *a = &t->attrs[p->attr_first + k];
+		vs_buf_addf(&attrs, "%s%s=%s", k ? ";" : "", a->key, a->value);
+	}
+	row[0] = p->id;
+	row[1] = p->household_id;
+	row[2] = p->home_area;
+	row[3] = attrs.data ? attrs.data : "";
+	rc = vs_csv_write_row(out, row, 4);
+	vs_buf_release(&attrs);
+	return rc;
+}
+
+/* ---- events --------------------------------------------------------------------------- */
+
+enum event_field {
+	EF_TS, EF_PERSON, EF_KIND, EF_VENUE, EF_AREA, EF_LAT, EF_LON, EF_VALUE, EF_REASON,
+	EF_AUTHORITY, EF_COUNT
+};
+static const char *const event_columns[] = { "ts", "person_id", "kind", "venue_id", "area",
+					     "lat", "lon", "value", "reason", "authority", NULL };
+static const char *const kind_names[VS_EVENT_KINDS] = { "locate", "scan", "code", "test",
+							"contact", "entry", "action" };
+
+const char *vs_event_kind_name(enum vs_event_kind k)
+{
+	return (unsigned)k < VS_EVENT_KINDS ? kind_names[k] : "?";
+}
+
+int vs_event_kind_parse(const char *s, enum vs_event_kind *out)
+{
+	for (int i = 0; i < VS_EVENT_KINDS; i++) {
+		if (!strcmp(s, kind_names[i])) {
+			*out = (enum vs_event_kind)i;
+			return 0;
+		}
+	}
+	return vs_error_set(VS_EFORMAT, "unknown kind '%.64s'", s);
+}
+
+static const char *nz(const char *s)
+{
+	return s ? s : "";
+}
+
+/*
+ * The rules an event obeys beyond each field's own syntax: which fields its kind requires
+ * and what its value may be.  Sets *field and an unprefixed message on failure.
+ */
+static int event_check(const struct vs_event *ev, enum event_field *field)
+{
+	const char *value = nz(ev->value);
+
+	*field = EF_PERSON;
+	if (!*nz(ev->person_id))
+		return vs_error_set(VS_EFORMAT, "empty");
+	*field = EF_KIND;
+	if ((unsigned)ev->kind >= VS_EVENT_KINDS)
+		return vs_error_set(VS_EFORMAT, "unknown kind %d", (int)ev->kind);
+	*field = EF_VENUE;
+	if (*nz(ev->venue_id) && !vs_uuid_valid(ev->venue_id))
+		return vs_error_set(VS_EFORMAT, "not a UUID '%.64s'", ev->venue_id);
+	if (ev->kind == VS_EVENT_SCAN && !*nz(ev->venue_id))
+		return vs_error_set(VS_EFORMAT, "required for a 'scan' event");
+	*field = EF_AREA;
+	if (*nz(ev->area) && !vs_area_valid(ev->area))
+		return vs_error_set(VS_EFORMAT, "not an area path '%.64s'", ev->area);
+	if (ev->kind == VS_EVENT_LOCATE && !*nz(ev->area))
+		return vs_error_set(VS_EFORMAT, "required for a 'locate' event");
+	if (ev->has_pos) {
+		*field = EF_LAT;
+		if (!(ev->lat >= -90 && ev->lat <= 90))
+			return vs_error_set(VS_EFORMAT, "out of range [-90, 90]");
+		*field = EF_LON;
+		if (!(ev->lon >= -180 && ev->lon <= 180))
+			return vs_error_set(VS_EFORMAT, "out of range [-180, 180]");
+	}
+	*field = EF_VALUE;
+	switch (ev->kind) {
+	case VS_EVENT_SCAN:
+		if (*value && !ev->has_color)
+			return vs_error_set(VS_EFORMAT, "not a colour '%.64s' (green, yellow or red)",
+					    value);
+		break;
+	case VS_EVENT_CODE:
+		if (!ev->has_color)
+			return vs_error_set(VS_EFORMAT, "not a colour '%.64s' (green, yellow or red)",
+					    value);
+		break;
+	case VS_EVENT_TEST:
+		if (strcmp(value, "negative") && strcmp(value, "positive"))
+			return vs_error_set(VS_EFORMAT, "not a test result '%.64s' (negative or positive)",
+					    value);
+		break;
+	case VS_EVENT_ACTION:
+		if (!token_valid(value, strlen(value)))
+			return vs_error_set(VS_EFORMAT, "not an action token [a-z0-9_]+ '%.64s'", value);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+struct vs_event_reader {
+	struct vs_csv_reader *csv;
+	int col[EF_COUNT];
+	const struct vs_person_table *persons;
+};
+
+int vs_events_open(struct vs_event_reader **out, const char *path,
+		   const struct vs_person_table *persons)
+{
+	struct vs_event_reader *r = vs_xcalloc(1, sizeof(*r));
+	int rc;
+
+	*out = NULL;
+	r->persons = persons;
+	rc = vs_csv_open(&r->csv, path);
+	if (rc)
+		goto out;
+	rc = vs_csv_require(r->csv, event_columns);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < EF_COUNT; i++)
+		r->col[i] = vs_csv_column(r->csv, event_columns[i]);
+out:
+	if (rc) {
+		vs_events_close(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+void vs_events_close(struct vs_event_reader *r)
+{
+	if (!r)
+		return;
+	vs_csv_close(r->csv);
+	free(r);
+}
+
+int vs_events_next(struct vs_event_reader *r, struct vs_event *ev)
+{
+	struct vs_csv_reader *csv = r->csv;
+	enum event_field field;
+	const char *f[EF_COUNT];
+	int rc = vs_csv_next(csv);
+
+	if (rc != 1)
+		return rc;
+	for (size_t i = 0; i < EF_COUNT; i++)
+		f[i] = vs_csv_field(csv, (size_t)r->col[i]);
+	memset(ev, 0, sizeof(*ev));
+	ev->line = vs_csv_line(csv);
+	ev->person_id = f[EF_PERSON];
+	ev->venue_id = f[EF_VENUE];
+	ev->area = f[EF_AREA];
+	ev->value = f[EF_VALUE];
+	ev->reason = f[EF_REASON];
+	ev->authority = f[EF_AUTHORITY];
+	ev->person = VS_PERSON_NONE;
+
+	field = EF_TS;
+	if ((rc = vs_time_parse(f[EF_TS], &ev->ts, &ev->offset_min)) != 0)
+		goto bad;
+	field = EF_KIND;
+	if ((rc = vs_event_kind_parse(f[EF_KIND], &ev->kind)) != 0)
+		goto bad;
+	if (*f[EF_LAT] || *f[EF_LON]) {
+		field = *f[EF_LAT] ? EF_LON : EF_LAT;
+		if (!*f[EF_LAT] || !*f[EF_LON]) {
+			rc = vs_error_set(VS_EFORMAT, "required when '%s' is given",
+					  event_columns[field == EF_LAT ? EF_LON : EF_LAT]);
+			goto bad;
+		}
+		field = EF_LAT;
+		if ((rc = vs_number_parse(f[EF_LAT], -90, 90, &ev->lat)) != 0)
+			goto bad;
+		field = EF_LON;
+		if ((rc = vs_number_parse(f[EF_LON], -180, 180, &ev->lon)) != 0)
+			goto bad;
+		ev->has_pos = 1;
+	}
+	if ((ev->kind == VS_EVENT_SCAN || ev->kind == VS_EVENT_CODE) && *ev->value)
+		ev->has_color = vs_color_parse(ev->value, &ev->color) == 0;
+	if ((rc = event_check(ev, &field)) != 0)
+		goto bad;
+	if (r->persons) {
+		long idx = vs_person_table_find(r->persons, ev->person_id);
+
+		field = EF_PERSON;
+		if (idx < 0) {
+			rc = vs_error_set(VS_EFORMAT, "unknown person '%.64s'", ev->person_id);
+			goto bad;
+		}
+		ev->person = (uint32_t)idx;
+	}
+	return 1;
+bad:
+	return vs_csv_field_wrap(csv, (size_t)r->col[field], rc);
+}
+
+int vs_events_write_header(FILE *out)
+{
+	return vs_csv_write_row(out, event_columns, EF_COUNT);
+}
+
+int vs_event_write(FILE *out, const struct vs_event *ev)
+{
+	char ts[VS_TIME_TEXT_MAX], lat[32] = "", lon[32] = "";
+	const char *row[EF_COUNT];
+	enum event_field field;
+	struct vs_event check = *ev;
+	int rc;
+
+	/* A colour given only as ev->color is written as its name. */
+	if ((ev->kind == VS_EVENT_SCAN || ev->kind == VS_EVENT_CODE) && ev->has_color &&
+	    !*nz(ev->value))
+		check.value = vs_color_name(ev->color);
+	if ((check.kind == VS_EVENT_SCAN || check.kind == VS_EVENT_CODE) && *nz(check.value))
+		check.has_color = vs_color_parse(check.value, &check.color) == 0;
+	rc = event_check(&check, &field);
+	if (rc) {
+		vs_error_prefix("event of person '%.64s': field '%s'", nz(ev->person_id),
+				event_columns[field]);
+		return VS_EINVAL;
+	}
+	vs_time_format(ev->ts, ev->offset_min, ts);
+	if (ev->has_pos) {
+		snprintf(lat, sizeof(lat), "%.6f", ev->lat);
+		snprintf(lon, sizeof(lon), "%.6f", ev->lon);
+	}
+	row[EF_TS] = ts;
+	row[EF_PERSON] = ev->person_id;
+	row[EF_KIND] = vs_event_kind_name(ev->kind);
+	row[EF_VENUE] = nz(ev->venue_id);
+	row[EF_AREA] = nz(ev->area);
+	row[EF_LAT] = lat;
+	row[EF_LON] = lon;
+	row[EF_VALUE] = nz(check.value);
+	row[EF_REASON] = nz(ev->reason);
+	row[EF_AUTHORITY] = nz(ev->authority);
+	return vs_csv_write_row(out, row, EF_COUNT);
+}
+
+/* ---- areas ---------------------------------------------------------------------------- */
+
+static const char *const area_columns[] = { "area", "level", "start", "end", NULL };
+
+/* 1 when an optional file is absent or has no bytes at all. */
+static int optional_absent(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return errno == ENOENT;
+	return S_ISREG(st.st_mode) && st.st_size == 0;
+}
+
+int vs_areas_read(const char *path, struct vs_risk_map *m, int optional)
+{
+	struct vs_csv_reader *r = NULL;
+	int col[4], rc;
+
+	if (optional && optional_absent(path))
+		return 0;
+	rc = vs_csv_open(&r, path);
+	if (rc)
+		goto out;
+	rc = vs_csv_require(r, area_columns);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < 4; i++)
+		col[i] = vs_csv_column(r, area_columns[i]);
+	while ((rc = vs_csv_next(r)) == 1) {
+		const char *area = vs_csv_field(r, (size_t)col[0]);
+		enum vs_risk_level level;
+		int64_t start, end;
+
+		if (!vs_area_valid(area)) {
+			rc = vs_csv_field_error(r, (size_t)col[0], "not an area path '%.64s'", area);
+			goto out;
+		}
+		if ((rc = vs_risk_level_parse(vs_csv_field(r, (size_t)col[1]), &level)) != 0) {
+			vs_csv_field_wrap(r, (size_t)col[1], rc);
+			goto out;
+		}
+		if ((rc = vs_time_parse(vs_csv_field(r, (size_t)col[2]), &start, NULL)) != 0) {
+			vs_csv_field_wrap(r, (size_t)col[2], rc);
+			goto out;
+		}
+		if ((rc = vs_time_parse(vs_csv_field(r, (size_t)col[3]), &end, NULL)) != 0) {
+			vs_csv_field_wrap(r, (size_t)col[3], rc);
+			goto out;
+		}
+		if (end <= start) {
+			rc = vs_csv_field_error(r, (size_t)col[3], "not after start '%s'",
+						vs_csv_field(r, (size_t)col[2]));
+			goto out;
+		}
+		rc = vs_risk_map_add(m, area, level, start, end);
+		if (rc) {
+			vs_csv_field_wrap(r, (size_t)col[0], rc);
+			goto out;
+		}
+	}
+out:
+	vs_csv_close(r);
+	return rc < 0 ? rc : 0;
+}
+
+int vs_areas_write_header(FILE *out)
+{
+	return vs_csv_write_row(out, area_columns, 4);
+}
+
+int vs_area_level_write(FILE *out, const char *area, enum vs_risk_level level, int64_t start,
+			int64_t end, int offset_min)
+{
+	char s[VS_TIME_TEXT_MAX], e[VS_TIME_TEXT_MAX];
+	const char *row[4];
+
+	if (!vs_area_valid(area))
+		return vs_error_set(VS_EINVAL, "area level: not an area path '%.64s'", area);
+	if (end <= start)
+		return vs_error_set(VS_EINVAL, "area level of '%.64s': end not after start", area);
+	vs_time_format(start, offset_min, s);
+	vs_time_format(end, offset_min, e);
+	row[0] = area;
+	row[1] = vs_risk_level_name(level);
+	row[2] = s;
+	row[3] = e;
+	return vs_csv_write_row(out, row, 4);
+}
+
+/* ---- venues and labels ---------------------------------------------------------------- */
+
+int vs_venues_write(FILE *out, const struct vs_venue_list *list)
+{
+	static const char *const header[] = { "venue_id", "name", "area", "lat", "lon" };
+	int rc = vs_csv_write_row(out, header, 5);
+
+	for (size_t i = 0; !rc && i < list->n; i++) {
+		const struct vs_venue *v = &list->items[i];
+		char lat[32], lon[32];
+		const char *row[5] = { v->id, v->name, v->area, lat, lon };
+
+		snprintf(lat, sizeof(lat), "%.6f", v->lat);
+		snprintf(lon, sizeof(lon), "%.6f", v->lon);
+		rc = vs_csv_write_row(out, row, 5);
+	}
+	return rc;
+}
+
+static const char *const label_columns[] = { "ts", "person_id", "cause", NULL };
+
+int vs_labels_write_header(FILE *out)
+{
+	return vs_csv_write_row(out, label_columns, 3);
+}
+
+int vs_label_write(FILE *out, int64_t ts, int offset_min, const char *person_id,
+		   const char *cause)
+{
+	char t[VS_TIME_TEXT_MAX];
+	const char *row[3];
+
+	if ((strncmp(cause, "published:", 10) || !cause[10]) &&
+	    (strncmp(cause, "misuse:", 7) || !cause[7]))
+		return vs_error_set(VS_EINVAL, "label of person '%.64s': cause '%.64s' is not "
+				    "published:RULE or misuse:RULE", person_id, cause);
+	vs_time_format(ts, offset_min, t);
+	row[0] = t;
+	row[1] = person_id;
+	row[2] = cause;
+	return vs_csv_write_row(out, row, 3);
+}
+
+/* ---- manifest ------------------------------------------------------------------------- */
+
+/* SHA-256 and size of a file. */
+static int file_digest(const char *path, char hex[65], uint64_t *bytes)
+{
+	crypto_hash_sha256_state st;
+	unsigned char md[crypto_hash_sha256_BYTES];
+	unsigned char *buf = vs_xmalloc(1 << 16);
+	uint64_t total = 0;
+	int fd, rc = 0;
+	ssize_t n;
+
+	if (sodium_init() < 0) {
+		rc = vs_error_set(VS_ECRYPTO, "libsodium failed to initialise");
+		goto out;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = vs_error_set(errno == ENOENT ? VS_ENOTFOUND : VS_EIO, "cannot open '%s': %s",
+				  path, strerror(errno));
+		goto out;
+	}
+	crypto_hash_sha256_init(&st);
+	while ((n = read(fd, buf, 1 << 16)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = vs_error_set(VS_EIO, "cannot read '%s': %s", path, strerror(errno));
+			break;
+		}
+		crypto_hash_sha256_update(&st, buf, (unsigned long long)n);
+		total += (uint64_t)n;
+	}
+	close(fd);
+	if (rc)
+		goto out;
+	crypto_hash_sha256_final(&st, md);
+	sodium_bin2hex(hex, 65, md, sizeof(md));
+	if (bytes)
+		*bytes = total;
+out:
+	free(buf);
+	return rc;
+}
+
+int vs_file_sha256(const char *path, char hex[65])
+{
+	return file_digest(path, hex, NULL);
+}
+
+int vs_manifest_write(const char *dir, const char *generator, const char *version,
+		      uint64_t seed, const struct vs_manifest_file *files, size_t n)
+{
+	struct vs_buf b = VS_BUF_INIT;
+	char *path = NULL;
+	int rc = 0;
+
+	vs_buf_adds(&b, "{\n  \"format\": \"venuescan-dataset\",\n  \"format_version\": 1,\n"
+			"  \"generator\": ");
+	vs_buf_add_json_string(&b, nz(generator), strlen(nz(generator)));
+	vs_buf_adds(&b, ",\n  \"version\": ");
+	vs_buf_add_json_string(&b, nz(version), strlen(nz(version)));
+	vs_buf_addf(&b, ",\n  \"seed\": %" PRIu64 ",\n  \"files\": {", seed);
+	for (size_t i = 0; i < n; i++) {
+		char hex[65];
+		uint64_t bytes;
+
+		free(path);
+		path = vs_xasprintf("%s/%s", dir, files[i].name);
+		rc = file_digest(path, hex, &bytes);
+		if (rc)
+			goto out;
+		vs_buf_adds(&b, i ? ",\n    " : "\n    ");
+		vs_buf_add_json_string(&b, files[i].name, strlen(files[i].name));
+		vs_buf_addf(&b, ": {\"rows\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"sha256\": \"%s\"}",
+			    files[i].rows, bytes, hex);
+	}
+	vs_buf_adds(&b, n ? "\n  }\n}\n" : "}\n}\n");
+	free(path);
+	path = vs_xasprintf("%s/%s", dir, VS_DATASET_MANIFEST);
+	rc = vs_file_write_atomic(path, b.data, b.len, 0644);
+out:
+	free(path);
+	vs_buf_release(&b);
+	return rc;
+}
