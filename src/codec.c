@@ -130,8 +130,8 @@ int vs_base45_decode(const char *s, size_t len, struct vs_buf *out)
 			const char *hit = s[i + k] ? strchr(b45_alphabet, s[i + k]) : NULL;
 
 			if (!hit) {
-				rc = vs_error_set(VS_EFORMAT, "base45: character %zu (0x%02x) is not "
-							      "in the alphabet", i + k + 1,
+				rc = vs_error_set(VS_EFORMAT, "base45: character %zu (0x%02x) "
+						  "is not in the alphabet", i + k + 1,
 						  (unsigned char)s[i + k]);
 				goto out;
 			}
@@ -139,8 +139,8 @@ int vs_base45_decode(const char *s, size_t len, struct vs_buf *out)
 			mul *= 45;
 		}
 		if (v > (n == 3 ? 0xffffu : 0xffu)) {
-			rc = vs_error_set(VS_EFORMAT, "base45: group at character %zu is %u, larger "
-						      "than %u", i + 1, v, n == 3 ? 0xffffu : 0xffu);
+			rc = vs_error_set(VS_EFORMAT, "base45: group at character %zu is %u, "
+					  "larger than %u", i + 1, v, n == 3 ? 0xffffu : 0xffu);
 			goto out;
 		}
 		if (n == 3)
@@ -206,7 +206,7 @@ int vs_utf8_valid(const char *s, size_t len)
 			n = 3;
 			cp = c & 0x07;
 		} else {
-			return 0; /* continuation byte, 0xc0/0xc1 overlong lead, or > U+10FFFF lead */
+			return 0; /* continuation, overlong lead 0xc0/0xc1, or past U+10FFFF */
 		}
 		if (len - i <= n)
 			return 0;

@@ -538,7 +538,8 @@ const char *vs_foreign_identify(const unsigned char *data, size_t len, char **fi
 		if (len < plen || memcmp(data, f->prefix, plen) != 0)
 			continue;
 		if (len - plen > FOREIGN_TEXT_MAX)
-			vs_error_set(VS_ETOOBIG, "%zu bytes, more than a QR code holds", len - plen);
+			vs_error_set(VS_ETOOBIG, "%zu bytes, more than a QR code holds",
+				     len - plen);
 		else if (f->decode((const char *)data + plen, len - plen, &fields) == 0)
 			*fields_json = fields;
 		if (!fields)

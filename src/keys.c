@@ -72,7 +72,8 @@ static int make_dirs(const char *path)
 			continue;
 		*s = '\0';
 		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-			rc = vs_error_set(VS_EIO, "'%s': cannot create folder: %s", p, strerror(errno));
+			rc = vs_error_set(VS_EIO, "'%s': cannot create folder: %s", p,
+					  strerror(errno));
 			goto out;
 		}
 		*s = c;
@@ -118,8 +119,8 @@ int vs_keygen_flags(const char *issuer, const char *dir, unsigned flags)
 	kpath = vs_xasprintf("%s/%s.key", dir, issuer);
 	ppath = vs_xasprintf("%s/%s.pub", dir, issuer);
 	if (!(flags & VS_KEYGEN_OVERWRITE) && (exists(kpath) || exists(ppath))) {
-		rc = vs_error_set(VS_EINVAL, "'%s': already exists; not replacing a key (use --force)",
-				  exists(kpath) ? kpath : ppath);
+		rc = vs_error_set(VS_EINVAL, "'%s': already exists; not replacing a key "
+				  "(use --force)", exists(kpath) ? kpath : ppath);
 		goto out;
 	}
 	if ((rc = make_dirs(dir)) != 0)
@@ -131,7 +132,8 @@ int vs_keygen_flags(const char *issuer, const char *dir, unsigned flags)
 	crypto_sign_keypair(pk, sk);
 	kline = key_line(SEC_WORD, issuer, sk, sizeof(sk));
 	pline = key_line(PUB_WORD, issuer, pk, sizeof(pk));
-	if (fputs(kline, vs_outfile_stream(kf)) == EOF || fputs(pline, vs_outfile_stream(pf)) == EOF) {
+	if (fputs(kline, vs_outfile_stream(kf)) == EOF ||
+	    fputs(pline, vs_outfile_stream(pf)) == EOF) {
 		rc = vs_error_set(VS_EIO, "'%s': write failed: %s", dir, strerror(errno));
 		goto out;
 	}
@@ -236,8 +238,8 @@ static int parse_key_line(const char *path, const struct vs_buf *text, const cha
 		goto out;
 	}
 	if ((size_t)(end - p) <= wlen || memcmp(p, word, wlen) || p[wlen] != ' ') {
-		rc = vs_error_set(VS_EFORMAT, "'%s': not a key file: expected it to start with '%s '",
-				  path, word);
+		rc = vs_error_set(VS_EFORMAT, "'%s': not a key file: expected it to start with "
+				  "'%s '", path, word);
 		goto out;
 	}
 	name = p + wlen + 1;

@@ -95,7 +95,8 @@ static int claims_json(const struct vs_venue_claims *c, struct vs_buf *b)
 	int rc;
 
 	if (!uuid_text_valid(c->id))
-		return vs_error_set(VS_EINVAL, "claim 'id': '%.36s' is not a lowercase UUID", c->id);
+		return vs_error_set(VS_EINVAL, "claim 'id': '%.36s' is not a lowercase UUID",
+				    c->id);
 	if ((rc = check_text("name", c->name)) || (rc = check_text("area", c->area)))
 		return rc;
 	if (!vs_issuer_name_valid(c->iss))
@@ -151,8 +152,8 @@ int vs_venue_code_sign(const struct vs_venue_claims *c, const struct vs_issuer_k
 	vs_buf_addc(&out, '.');
 	vs_buf_adds(&out, sig64);
 	if (out.len > VS_PAYLOAD_MAX) {
-		rc = vs_error_set(VS_ETOOBIG, "venue code is %zu bytes, longer than the %d allowed "
-					      "(shorten the name or area)", out.len, VS_PAYLOAD_MAX);
+		rc = vs_error_set(VS_ETOOBIG, "venue code is %zu bytes, longer than the %d "
+				  "allowed (shorten the name or area)", out.len, VS_PAYLOAD_MAX);
 		goto out;
 	}
 	*payload = vs_buf_detach(&out, NULL);
@@ -261,8 +262,8 @@ enum vs_code_status vs_venue_code_verify(const char *payload, size_t len,
 		st = VS_CODE_UNKNOWN_ISSUER;
 	else if (vs_crypto_init() != 0 ||
 		 crypto_sign_verify_detached((const unsigned char *)sig.data,
-					     (const unsigned char *)payload, (size_t)(dot - payload),
-					     key->pk) != 0)
+					     (const unsigned char *)payload,
+					     (size_t)(dot - payload), key->pk) != 0)
 		st = VS_CODE_BAD_SIGNATURE;
 	else if (c.has_exp && now > c.exp)
 		st = VS_CODE_EXPIRED;
