@@ -555,8 +555,7 @@ int vs_event_write(FILE *out, const struct vs_event *ev)
 
 static const char *const area_columns[] = { "area", "level", "start", "end", NULL };
 
-/* 1 when an optional file is absent or has no bytes at all. */
-static int optional_absent(const char *path)
+int vs_dataset_optional_absent(const char *path)
 {
 	struct stat st;
 
@@ -570,7 +569,7 @@ int vs_areas_read(const char *path, struct vs_risk_map *m, int optional)
 	struct vs_csv_reader *r = NULL;
 	int col[4], rc;
 
-	if (optional && optional_absent(path))
+	if (optional && vs_dataset_optional_absent(path))
 		return 0;
 	rc = vs_csv_open(&r, path);
 	if (rc)

@@ -28,6 +28,12 @@
 
 #define VS_PERSON_NONE UINT32_MAX /* vs_event.person when no person table was given */
 
+/*
+ * 1 when an optional dataset file (venues.csv, areas.csv, labels.csv) counts as absent:
+ * it does not exist or has zero bytes.  A file with only a header row is present and empty.
+ */
+int vs_dataset_optional_absent(const char *path);
+
 /* ---- persons -------------------------------------------------------------------------- */
 
 /* One identity attribute, "key=value" in persons.csv's attrs. */

@@ -155,6 +155,17 @@ static void test_tiny_areas_and_venues(void **state)
 	snprintf(path, sizeof(path), "%s/absent.csv", tmpdir);
 	assert_int_equal(vs_areas_read(path, m, 1), 0);
 	assert_int_equal(vs_areas_read(path, m, 0), VS_ENOTFOUND);
+	assert_true(vs_dataset_optional_absent(path));
+	/* So is a zero-byte one; a header-only one is present and empty. */
+	snprintf(path, sizeof(path), "%s/zero.csv", tmpdir);
+	assert_int_equal(vs_file_write_atomic(path, "", 0, 0644), 0);
+	assert_true(vs_dataset_optional_absent(path));
+	assert_int_equal(vs_areas_read(path, m, 1), 0);
+	assert_int_equal(vs_areas_read(path, m, 0), VS_EFORMAT);
+	snprintf(path, sizeof(path), "%s/header.csv", tmpdir);
+	assert_int_equal(vs_file_write_atomic(path, "area,level,start,end\n", 21, 0644), 0);
+	assert_false(vs_dataset_optional_absent(path));
+	assert_int_equal(vs_areas_read(path, m, 0), 0);
 	vs_risk_map_free(m);
 
 	if (vs_venues_read(fixture("datasets/tiny/venues.csv"), &v))
