@@ -302,7 +302,12 @@ static void scan_one(struct vs_qr_decoder *dec, const char *file,
 		r->message = message_naming(file, vs_error_message());
 		goto out;
 	}
-	if (!dec || (rc = vs_qr_decode(dec, &img, &syms, &nsyms)) != 0) {
+	if (!dec) {
+		r->outcome = VS_SCAN_FAILED;
+		r->message = vs_xasprintf("'%s': the QR decoder could not be started", file);
+		goto out;
+	}
+	if ((rc = vs_qr_decode(dec, &img, &syms, &nsyms)) != 0) {
 		r->outcome = VS_SCAN_FAILED;
 		r->message = message_naming(file, vs_error_message());
 		goto out;
