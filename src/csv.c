@@ -540,6 +540,12 @@ int vs_csv_write_row(FILE *out, const char *const *fields, size_t n)
 {
 	int rc;
 
+	/* One empty field alone would be a blank line, which readers skip: quote it. */
+	if (n == 1 && !*(fields[0] ? fields[0] : "")) {
+		if (fputs("\"\"\n", out) == EOF)
+			return vs_error_set(VS_EIO, "cannot write: %s", strerror(errno));
+		return 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (i && putc(',', out) == EOF)
 			return vs_error_set(VS_EIO, "cannot write: %s", strerror(errno));

@@ -194,6 +194,13 @@ static void test_errors(void **state)
 	EXPECT_ERROR("a,,c\n", VS_EFORMAT, ":1: column 2 has an empty name");
 	EXPECT_ERROR("a,b,a\n", VS_EFORMAT, ":1: duplicate column 'a'");
 	EXPECT_ERROR("a,b\n1,2,3,4,5\n", VS_EFORMAT, ":2: expected 2 fields, found 5");
+	/* UTF-8 checks around the ASCII fast path: a bad byte deep in a long ASCII run, a
+	 * sequence cut short by the end of a field, a lone continuation byte. */
+	EXPECT_ERROR("a,name\n1,abcdefghijklmnopqrstuvwxyz0123456789\x80xyz\n", VS_EFORMAT,
+		     ":2: field 'name': invalid UTF-8");
+	EXPECT_ERROR("name,b\n\xe9\x83,x\n", VS_EFORMAT, ":2: field 'name': invalid UTF-8");
+	EXPECT_ERROR("name,b\nx,abcdefgh\xe9\x83\n", VS_EFORMAT, ":2: field 'b': invalid UTF-8");
+	EXPECT_ERROR("name,b\n\xf4\x90\x80\x80,x\n", VS_EFORMAT, ":2: field 'name': invalid UTF-8");
 	/* Extra fields beyond the header are named by position. */
 	EXPECT_ERROR("a\n1,x\"\n", VS_EFORMAT, ":2: column 2: quote inside an unquoted field");
 }
@@ -300,6 +307,71 @@ static void test_many_rows_across_buffers(void **state)
 	vs_buf_release(&b);
 }
 
+/* Random fields (every special byte, multi-byte UTF-8) survive write then read. */
+static void test_random_round_trip(void **state)
+{
+	static const char *const pieces[] = { "a", ",", "\"", "\n", "\r\n", " ", "郑州", "x\r",
+					      "", "\"\"", "é", "\t" };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	char fields[500][64];
+	const char *row[5];
+	struct vs_csv_reader *r;
+	const char *path;
+	unsigned seed = 12345;
+	int rc, nrows = 0;
+	(void)state;
+
+	fputs("c0,c1,c2,c3,c4\n", f);
+	for (int i = 0; i < 500; i++) {
+		fields[i][0] = '\0';
+		for (int k = 0; k < 6; k++) {
+			seed = seed * 1103515245 + 12345;
+			strcat(fields[i], pieces[(seed >> 16) % 12]);
+		}
+	}
+	for (int i = 0; i < 100; i++) {
+		for (int k = 0; k < 5; k++)
+			row[k] = fields[i * 5 + k];
+		/* A row whose only content is one empty field would be a blank line. */
+		assert_int_equal(vs_csv_write_row(f, row, 5), 0);
+	}
+	assert_int_equal(fclose(f), 0);
+	path = write_file("rt.csv", text, len);
+	assert_int_equal(vs_csv_open(&r, path), 0);
+	while ((rc = vs_csv_next(r)) == 1) {
+		for (size_t k = 0; k < 5; k++)
+			assert_string_equal(vs_csv_field(r, k), fields[nrows * 5 + (int)k]);
+		nrows++;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(nrows, 100);
+	vs_csv_close(r);
+	free(text);
+}
+
+static void test_writer_single_empty_field(void **state)
+{
+	static const char *const empty[] = { "" };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct vs_csv_reader *r;
+	(void)state;
+
+	fputs("only\n", f);
+	assert_int_equal(vs_csv_write_row(f, empty, 1), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(text, "only\n\"\"\n");
+	assert_int_equal(vs_csv_open(&r, write_file("one.csv", text, len)), 0);
+	assert_int_equal(vs_csv_next(r), 1);
+	assert_string_equal(vs_csv_field(r, 0), "");
+	assert_int_equal(vs_csv_next(r), 0);
+	vs_csv_close(r);
+	free(text);
+}
+
 static void test_writer(void **state)
 {
 	static const char *const row[] = { "plain", "a,b", "say \"hi\"", "two\nlines", " pad",
@@ -348,6 +420,8 @@ int main(void)
 		cmocka_unit_test(test_row_limit),
 		cmocka_unit_test(test_field_error),
 		cmocka_unit_test(test_many_rows_across_buffers),
+		cmocka_unit_test(test_random_round_trip),
+		cmocka_unit_test(test_writer_single_empty_field),
 		cmocka_unit_test(test_writer),
 	};
 	return cmocka_run_group_tests_name("csv", tests, setup, teardown);
