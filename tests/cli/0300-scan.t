@@ -148,4 +148,23 @@ else
 	is "$(printf '%s' "$out" | jq -r .file | tr '\n' ' ')" "st.png st.pgm st.png " \
 		"workers are replaced and the rest is scanned in order"
 fi
+
+# --- allocation failures (VS_FAULT_INJECTION builds only) ---------------------------------
+bad="" n=1
+while [ $n -le 300 ]; do
+	VS_FAULT_ALLOC=$n "$VENUESCAN" scan --jobs 1 --trust keys/henan-hc.pub st.png >"$TMP/o" 2>"$TMP/e"
+	r=$?
+	[ $r -eq 0 ] && break
+	lines=$(grep -c . "$TMP/e")
+	if [ $r -ne 2 ] || [ "$lines" -ne 1 ] || ! grep -q 'out of memory' "$TMP/e" || [ -s "$TMP/o" ]; then
+		bad="$bad N=$n: status $r, $lines stderr lines;"
+	fi
+	n=$((n + 1))
+done
+if [ $n -eq 1 ]; then
+	echo "# not a fault-injection build: skipping the allocation sweep"
+else
+	is "$bad" "" "each of $((n - 1)) failed allocations ends in exit 2, one line, no output"
+	ok $([ $n -le 300 ] && echo 0 || echo 1) "the sweep reached a run with no failure"
+fi
 done_testing
