@@ -14,12 +14,13 @@
 #include <sqlite3.h>
 
 #include "venuescan/audit.h"
-#include "venuescan/csv.h"
+#include "venuescan/dataset.h"
 #include "venuescan/error.h"
 #include "venuescan/fileio.h"
 #include "venuescan/keys.h"
 #include "venuescan/mem.h"
 #include "venuescan/time.h"
+#include "venuescan/venues.h"
 
 #define ENTRY_MAX (64u << 10) /* longest canonical entry, bytes */
 
@@ -359,85 +360,23 @@ out:
 
 /* ---- export ------------------------------------------------------------------------- */
 
-/* A person of the registry (persons.csv given to export). */
-struct reg_person {
-	char *id, *household, *home, *attrs;
-};
+/* The registry's persons.csv, read by the dataset module. */
 
-struct registry {
-	struct reg_person *p;
-	size_t n, alloc;
-};
-
-static int reg_cmp(const void *a, const void *b)
+static const char *col_text(sqlite3_stmt *st, int i)
 {
-	return strcmp(((const struct reg_person *)a)->id, ((const struct reg_person *)b)->id);
+	const char *s = (const char *)sqlite3_column_text(st, i);
+	return s ? s : "";
 }
 
-static void registry_release(struct registry *r)
-{
-	for (size_t i = 0; i < r->n; i++) {
-		free(r->p[i].id);
-		free(r->p[i].household);
-		free(r->p[i].home);
-		free(r->p[i].attrs);
-	}
-	free(r->p);
-	memset(r, 0, sizeof(*r));
-}
-
-static int registry_read(const char *path, struct registry *r)
-{
-	static const char *const cols[] = { "person_id", "household_id", "home_area", "attrs", NULL };
-	struct vs_csv_reader *cr = NULL;
-	int rc, c[4];
-
-	if ((rc = vs_csv_open(&cr, path)) != 0)
-		return rc;
-	if ((rc = vs_csv_require(cr, cols)) != 0)
-		goto out;
-	for (int i = 0; i < 4; i++)
-		c[i] = vs_csv_column(cr, cols[i]);
-	while ((rc = vs_csv_next(cr)) == 1) {
-		struct reg_person *p;
-		if (!*vs_csv_field(cr, (size_t)c[0])) {
-			rc = vs_csv_field_error(cr, (size_t)c[0], "empty person id");
-			goto out;
-		}
-		VS_ALLOC_GROW(r->p, r->n + 1, r->alloc);
-		p = &r->p[r->n++];
-		p->id = vs_xstrdup(vs_csv_field(cr, (size_t)c[0]));
-		p->household = vs_xstrdup(vs_csv_field(cr, (size_t)c[1]));
-		p->home = vs_xstrdup(vs_csv_field(cr, (size_t)c[2]));
-		p->attrs = vs_xstrdup(vs_csv_field(cr, (size_t)c[3]));
-	}
-	if (rc == 0 && r->n)
-		qsort(r->p, r->n, sizeof(*r->p), reg_cmp);
-	for (size_t i = 1; rc == 0 && i < r->n; i++)
-		if (!strcmp(r->p[i].id, r->p[i - 1].id))
-			rc = vs_error_set(VS_EFORMAT, "%s: duplicate person_id '%s'", path, r->p[i].id);
-out:
-	vs_csv_close(cr);
-	return rc;
-}
-
-static const struct reg_person *registry_find(const struct registry *r, const char *id)
-{
-	struct reg_person key = { (char *)id, NULL, NULL, NULL };
-
-	return r->n ? bsearch(&key, r->p, r->n, sizeof(*r->p), reg_cmp) : NULL;
-}
-
-/* One CSV output of the export, with its row count and SHA-256 for the manifest. */
-struct csv_out {
+/* One output file of the export. */
+struct out_file {
 	const char *name;
 	struct vs_outfile *f;
 	FILE *fp;
-	unsigned long rows;
+	uint64_t rows;
 };
 
-static int csv_out_open(struct csv_out *o, const char *dir, const char *name,
-			const char *const *header, size_t n)
+static int out_open(struct out_file *o, const char *dir, const char *name)
 {
 	char *path = vs_xasprintf("%s/%s", dir, name);
 	int rc;
@@ -446,19 +385,12 @@ static int csv_out_open(struct csv_out *o, const char *dir, const char *name,
 	o->rows = 0;
 	rc = vs_outfile_open(&o->f, path, 0644);
 	free(path);
-	if (rc)
-		return rc;
-	o->fp = vs_outfile_stream(o->f);
-	return vs_csv_write_row(o->fp, header, n);
+	if (!rc)
+		o->fp = vs_outfile_stream(o->f);
+	return rc;
 }
 
-static int csv_out_row(struct csv_out *o, const char *const *fields, size_t n)
-{
-	o->rows++;
-	return vs_csv_write_row(o->fp, fields, n);
-}
-
-static int csv_out_commit(struct csv_out *o)
+static int out_commit(struct out_file *o)
 {
 	struct vs_outfile *f = o->f;
 
@@ -466,161 +398,190 @@ static int csv_out_commit(struct csv_out *o)
 	return vs_outfile_commit(f);
 }
 
-static int sha256_file(const char *path, char hex[65])
+static int export_persons(sqlite3 *db, const struct vs_person_table *reg, struct out_file *o)
 {
-	struct vs_buf b = VS_BUF_INIT;
-	unsigned char h[32];
-	int rc = vs_file_read_all(path, 0, &b);
+	struct vs_person_table t = VS_PERSON_TABLE_INIT;
+	sqlite3_stmt *st = NULL;
+	int rc, x;
 
-	if (!rc) {
-		crypto_hash_sha256(h, (const unsigned char *)b.data, b.len);
-		vs_audit_hex(h, hex);
-	}
-	vs_buf_release(&b);
-	return rc;
-}
-
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-	const char *s = (const char *)sqlite3_column_text(st, i);
-	return s ? s : "";
-}
-
-static int export_rows(sqlite3 *db, const struct registry *reg, const char *dir,
-		       struct csv_out *outs)
-{
-	static const char *const ph[] = { "person_id", "household_id", "home_area", "attrs" };
-	static const char *const vh[] = { "venue_id", "name", "area", "lat", "lon" };
-	static const char *const ah[] = { "area", "level", "start", "end" };
-	static const char *const eh[] = { "ts", "person_id", "kind", "venue_id", "area", "lat",
-		"lon", "value", "reason", "authority" };
-	/* Events in time order; on ties scans before code changes (the fact first). */
-	static const char ev_sql[] =
-		"SELECT ts, ts_offset, person_id, 0, venue_id, near, lat, lon, color, '', '', id"
-		" FROM scans UNION ALL"
-		" SELECT ts, ts_offset, person_id, 1, '', 0, 0, 0, new_color, reason, authority, seq"
-		" FROM audit ORDER BY 1, 4, 12";
-	sqlite3_stmt *st = NULL, *va = NULL;
-	char a[VS_TIME_TEXT_MAX], b[VS_TIME_TEXT_MAX], la[32], lo[32];
-	int rc, s;
-
-	if ((rc = csv_out_open(&outs[0], dir, "persons.csv", ph, 4)) ||
-	    (rc = csv_out_open(&outs[1], dir, "venues.csv", vh, 5)) ||
-	    (rc = csv_out_open(&outs[2], dir, "areas.csv", ah, 4)) ||
-	    (rc = csv_out_open(&outs[3], dir, "events.csv", eh, 10)))
-		return rc;
-
-	/* persons: everyone the service holds a code for, registry data where known. */
+	/* Everyone the service holds a code for; registry data where known, else the area
+	 * of the person's first scan as home. */
 	if (sqlite3_prepare_v2(db,
 			       "SELECT p.person_id, (SELECT v.area FROM scans s JOIN venues v"
 			       " ON v.venue_id = s.venue_id WHERE s.person_id = p.person_id"
 			       " ORDER BY s.ts, s.id LIMIT 1) FROM persons p ORDER BY p.person_id",
-			       -1, &st, NULL) != SQLITE_OK)
-		goto dberr;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = db_error(db, "exporting persons");
+		goto out;
+	}
+	while ((x = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *id = col_text(st, 0);
-		const struct reg_person *p = registry_find(reg, id);
-		const char *f[4] = { id, p ? p->household : id, p ? p->home : col_text(st, 1),
-				     p ? p->attrs : "" };
-		if ((rc = csv_out_row(&outs[0], f, 4)) != 0)
-			goto out;
-	}
-	if (s != SQLITE_DONE)
-		goto dberr;
-	sqlite3_finalize(st);
+		long i = reg ? vs_person_table_find(reg, id) : -1;
 
-	if (sqlite3_prepare_v2(db, "SELECT venue_id, name, area, lat, lon FROM venues"
-			       " ORDER BY venue_id", -1, &st, NULL) != SQLITE_OK)
-		goto dberr;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *f[5] = { col_text(st, 0), col_text(st, 1), col_text(st, 2), la, lo };
-		snprintf(la, sizeof(la), "%.7g", sqlite3_column_double(st, 3));
-		snprintf(lo, sizeof(lo), "%.7g", sqlite3_column_double(st, 4));
-		if ((rc = csv_out_row(&outs[1], f, 5)) != 0)
-			goto out;
-	}
-	if (s != SQLITE_DONE)
-		goto dberr;
-	sqlite3_finalize(st);
-
-	if (sqlite3_prepare_v2(db, "SELECT area, level, start, end, start_offset, end_offset"
-			       " FROM areas ORDER BY rowid", -1, &st, NULL) != SQLITE_OK)
-		goto dberr;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *f[4] = { col_text(st, 0), col_text(st, 1), a, b };
-		vs_time_format(sqlite3_column_int64(st, 2), sqlite3_column_int(st, 4), a);
-		vs_time_format(sqlite3_column_int64(st, 3), sqlite3_column_int(st, 5), b);
-		if ((rc = csv_out_row(&outs[2], f, 4)) != 0)
-			goto out;
-	}
-	if (s != SQLITE_DONE)
-		goto dberr;
-	sqlite3_finalize(st);
-
-	if (sqlite3_prepare_v2(db, "SELECT area FROM venues WHERE venue_id = ?", -1, &va,
-			       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, ev_sql, -1, &st, NULL) != SQLITE_OK)
-		goto dberr;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *f[10];
-		int is_code = sqlite3_column_int(st, 3);
-		const char *area = "";
-
-		vs_time_format(sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1), a);
-		f[0] = a;
-		f[1] = col_text(st, 2);
-		f[2] = is_code ? "code" : "scan";
-		f[3] = col_text(st, 4);
-		/* A scan's area is where the device was: the venue's area when the device was
-		 * at the venue, unknown (empty) for a scan from afar. */
-		if (!is_code && sqlite3_column_int(st, 5)) {
-			sqlite3_reset(va);
-			sqlite3_bind_text(va, 1, f[3], -1, SQLITE_TRANSIENT);
-			if (sqlite3_step(va) == SQLITE_ROW)
-				area = col_text(va, 0);
-		}
-		f[4] = area;
-		if (is_code) {
-			la[0] = lo[0] = '\0';
+		if (i >= 0) {
+			const struct vs_person *p = &reg->items[i];
+			struct vs_buf attrs = VS_BUF_INIT;
+			for (uint32_t k = 0; k < p->nattrs; k++) {
+				const struct vs_attr *a = &reg->attrs[p->attr_first + k];
+				vs_buf_addf(&attrs, "%s%s=%s", k ? ";" : "", a->key, a->value);
+			}
+			rc = vs_person_table_add(&t, id, p->household_id, p->home_area,
+						 attrs.data ? attrs.data : "");
+			vs_buf_release(&attrs);
 		} else {
-			snprintf(la, sizeof(la), "%.7g", sqlite3_column_double(st, 6));
-			snprintf(lo, sizeof(lo), "%.7g", sqlite3_column_double(st, 7));
+			const char *home = col_text(st, 1);
+			rc = vs_person_table_add(&t, id, "", *home ? home : "Unknown", "");
 		}
-		f[5] = la;
-		f[6] = lo;
-		f[7] = col_text(st, 8);
-		f[8] = col_text(st, 9);
-		f[9] = col_text(st, 10);
-		rc = csv_out_row(&outs[3], f, 10);
-		/* area points into va's row: keep it until the row is written */
-		if (rc)
+		if (rc) {
+			vs_error_prefix("person '%s'", id);
 			goto out;
+		}
 	}
-	if (s != SQLITE_DONE)
-		goto dberr;
-	rc = 0;
-	goto out;
-dberr:
-	rc = db_error(db, "exporting");
+	if (x != SQLITE_DONE) {
+		rc = db_error(db, "exporting persons");
+		goto out;
+	}
+	if ((rc = vs_persons_write_header(o->fp)) != 0)
+		goto out;
+	for (size_t i = 0; i < t.n; i++)
+		if ((rc = vs_person_write(o->fp, &t, i)) != 0)
+			goto out;
+	o->rows = t.n;
 out:
 	sqlite3_finalize(st);
-	sqlite3_finalize(va);
+	vs_person_table_release(&t);
+	return rc;
+}
+
+static int export_venues(sqlite3 *db, struct out_file *o)
+{
+	struct vs_venue_list list = VS_VENUE_LIST_INIT;
+	sqlite3_stmt *st = NULL;
+	int rc = 0, x;
+
+	if (sqlite3_prepare_v2(db, "SELECT venue_id, name, area, lat, lon FROM venues"
+			       " ORDER BY venue_id", -1, &st, NULL) != SQLITE_OK) {
+		rc = db_error(db, "exporting venues");
+		goto out;
+	}
+	while ((x = sqlite3_step(st)) == SQLITE_ROW) {
+		struct vs_venue *v;
+		VS_ALLOC_GROW(list.items, list.n + 1, list.alloc);
+		v = &list.items[list.n++];
+		snprintf(v->id, sizeof(v->id), "%s", col_text(st, 0));
+		v->name = vs_xstrdup(col_text(st, 1));
+		v->area = vs_xstrdup(col_text(st, 2));
+		v->lat = sqlite3_column_double(st, 3);
+		v->lon = sqlite3_column_double(st, 4);
+	}
+	if (x != SQLITE_DONE) {
+		rc = db_error(db, "exporting venues");
+		goto out;
+	}
+	rc = vs_venues_write(o->fp, &list);
+	o->rows = list.n;
+out:
+	sqlite3_finalize(st);
+	vs_venue_list_release(&list);
+	return rc;
+}
+
+static int export_areas(sqlite3 *db, struct out_file *o)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, x;
+
+	if ((rc = vs_areas_write_header(o->fp)) != 0)
+		return rc;
+	if (sqlite3_prepare_v2(db, "SELECT area, level, start, end, start_offset FROM areas"
+			       " ORDER BY rowid", -1, &st, NULL) != SQLITE_OK) {
+		rc = db_error(db, "exporting areas");
+		goto out;
+	}
+	while ((x = sqlite3_step(st)) == SQLITE_ROW) {
+		enum vs_risk_level lv;
+		if ((rc = vs_risk_level_parse(col_text(st, 1), &lv)) != 0 ||
+		    (rc = vs_area_level_write(o->fp, col_text(st, 0), lv,
+					      sqlite3_column_int64(st, 2),
+					      sqlite3_column_int64(st, 3),
+					      sqlite3_column_int(st, 4))) != 0)
+			goto out;
+		o->rows++;
+	}
+	if (x != SQLITE_DONE)
+		rc = db_error(db, "exporting areas");
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int export_events(sqlite3 *db, struct out_file *o)
+{
+	/* Events in time order; on ties a scan before the code change it caused. */
+	static const char sql[] =
+		"SELECT s.ts, s.ts_offset, s.person_id, 0, s.venue_id,"
+		" CASE WHEN s.near THEN v.area ELSE '' END, s.lat, s.lon, s.color, '', '', s.id"
+		" FROM scans s LEFT JOIN venues v ON v.venue_id = s.venue_id UNION ALL"
+		" SELECT ts, ts_offset, person_id, 1, '', '', 0, 0, new_color, reason, authority, seq"
+		" FROM audit ORDER BY 1, 4, 12";
+	sqlite3_stmt *st = NULL;
+	int rc, x;
+
+	if ((rc = vs_events_write_header(o->fp)) != 0)
+		return rc;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		rc = db_error(db, "exporting events");
+		goto out;
+	}
+	while ((x = sqlite3_step(st)) == SQLITE_ROW) {
+		struct vs_event ev;
+		int is_code = sqlite3_column_int(st, 3);
+
+		memset(&ev, 0, sizeof(ev));
+		ev.ts = sqlite3_column_int64(st, 0);
+		ev.offset_min = sqlite3_column_int(st, 1);
+		ev.kind = is_code ? VS_EVENT_CODE : VS_EVENT_SCAN;
+		ev.person = VS_PERSON_NONE;
+		ev.person_id = col_text(st, 2);
+		ev.venue_id = col_text(st, 4);
+		ev.area = col_text(st, 5);
+		ev.has_pos = !is_code;
+		ev.lat = sqlite3_column_double(st, 6);
+		ev.lon = sqlite3_column_double(st, 7);
+		ev.value = col_text(st, 8);
+		ev.has_color = vs_color_parse(ev.value, &ev.color) == 0;
+		ev.reason = col_text(st, 9);
+		ev.authority = col_text(st, 10);
+		if ((rc = vs_event_write(o->fp, &ev)) != 0) {
+			vs_error_prefix("exporting %s %lld", is_code ? "audit seq" : "scan",
+					(long long)sqlite3_column_int64(st, 11));
+			goto out;
+		}
+		o->rows++;
+	}
+	if (x != SQLITE_DONE)
+		rc = db_error(db, "exporting events");
+out:
+	sqlite3_finalize(st);
 	return rc;
 }
 
 int vs_audit_export(const char *db_path, const char *persons_csv, const char *out_dir)
 {
-	struct registry reg = { 0 };
-	struct csv_out outs[4] = { { 0 } };
+	static const char *const names[4] = { VS_DATASET_PERSONS, VS_DATASET_VENUES,
+		VS_DATASET_AREAS, VS_DATASET_EVENTS };
+	struct vs_person_table reg = VS_PERSON_TABLE_INIT;
+	struct out_file outs[4] = { { 0 } };
+	struct vs_manifest_file mf[4];
 	struct vs_outdir *od = NULL;
 	struct vs_audit_verdict v;
-	struct vs_buf man = VS_BUF_INIT;
 	sqlite3 *db = NULL;
+	const char *dir;
 	int rc;
 
 	if ((rc = vs_crypto_init()) != 0)
 		return rc;
-	if (persons_csv && (rc = registry_read(persons_csv, &reg)) != 0)
+	if (persons_csv && (rc = vs_persons_read(persons_csv, &reg)) != 0)
 		goto out;
 	if ((rc = open_ro(db_path, &db)) != 0)
 		goto out;
@@ -642,45 +603,32 @@ int vs_audit_export(const char *db_path, const char *persons_csv, const char *ou
 	}
 	if ((rc = vs_outdir_open(&od, out_dir)) != 0)
 		goto out;
-	if ((rc = export_rows(db, &reg, vs_outdir_path(od), outs)) != 0)
-		goto out;
+	dir = vs_outdir_path(od);
 	for (int i = 0; i < 4; i++)
-		if ((rc = csv_out_commit(&outs[i])) != 0)
+		if ((rc = out_open(&outs[i], dir, names[i])) != 0)
 			goto out;
-	vs_buf_addf(&man, "{\n  \"format\": \"venuescan-dataset\",\n  \"version\": 1,\n"
-		    "  \"generator\": \"venuescan audit export\",\n  \"seed\": null,\n"
-		    "  \"audit_head\": {\"seq\": %lld, \"hash\": \"%s\"},\n  \"files\": {",
-		    (long long)v.head_seq, v.head_hex);
+	if ((rc = export_persons(db, persons_csv ? &reg : NULL, &outs[0])) != 0 ||
+	    (rc = export_venues(db, &outs[1])) != 0 || (rc = export_areas(db, &outs[2])) != 0 ||
+	    (rc = export_events(db, &outs[3])) != 0)
+		goto out;
 	for (int i = 0; i < 4; i++) {
-		char hex[65];
-		char *p = vs_xasprintf("%s/%s", vs_outdir_path(od), outs[i].name);
-		rc = sha256_file(p, hex);
-		free(p);
-		if (rc)
-			goto out;
-		vs_buf_addf(&man, "%s\n    \"%s\": {\"rows\": %lu, \"sha256\": \"%s\"}", i ? "," : "",
-			    outs[i].name, outs[i].rows, hex);
-	}
-	vs_buf_adds(&man, "\n  }\n}\n");
-	{
-		char *p = vs_xasprintf("%s/manifest.json", vs_outdir_path(od));
-		rc = vs_file_write_atomic(p, man.data, man.len, 0644);
-		free(p);
-		if (rc)
+		mf[i].name = names[i];
+		mf[i].rows = outs[i].rows;
+		if ((rc = out_commit(&outs[i])) != 0)
 			goto out;
 	}
+	if ((rc = vs_manifest_write(dir, "venuescan audit export", VS_VERSION, 0, mf, 4)) != 0)
+		goto out;
 	rc = vs_outdir_commit(od);
 	od = NULL;
 out:
 	for (int i = 0; i < 4; i++)
-		if (outs[i].f)
-			vs_outfile_abort(outs[i].f);
+		vs_outfile_abort(outs[i].f);
 	vs_outdir_abort(od);
 	if (db) {
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 		sqlite3_close(db);
 	}
-	vs_buf_release(&man);
-	registry_release(&reg);
+	vs_person_table_release(&reg);
 	return rc;
 }
