@@ -250,7 +250,8 @@ static int read_row(struct vs_csv_reader *r, int *blank)
 			break;
 		case AFTER_CR:
 			if (*p != '\n')
-				return row_error(r, VS_EFORMAT, "carriage return not followed by a line feed");
+				return row_error(r, VS_EFORMAT,
+						 "carriage return not followed by a line feed");
 			r->pos++;
 			r->line++;
 			goto row_done;
@@ -439,7 +440,8 @@ int vs_csv_require(const struct vs_csv_reader *r, const char *const *names)
 {
 	for (; *names; names++)
 		if (vs_csv_column(r, *names) < 0)
-			return vs_error_set(VS_EFORMAT, "%s:1: missing column '%s'", r->path, *names);
+			return vs_error_set(VS_EFORMAT, "%s:1: missing column '%s'", r->path,
+					    *names);
 	return 0;
 }
 

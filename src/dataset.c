@@ -173,7 +173,8 @@ static int parse_attrs(struct vs_person_table *t, const char *s, uint32_t *first
 			goto out;
 		}
 		if (!eq) {
-			rc = vs_error_set(VS_EFORMAT, "attribute '%.*s' is not key=value", (int)len, p);
+			rc = vs_error_set(VS_EFORMAT, "attribute '%.*s' is not key=value", (int)len,
+					  p);
 			goto out;
 		}
 		klen = (size_t)(eq - p);
@@ -183,12 +184,14 @@ static int parse_attrs(struct vs_person_table *t, const char *s, uint32_t *first
 			goto out;
 		}
 		if (eq + 1 == p + len) {
-			rc = vs_error_set(VS_EFORMAT, "attribute '%.*s' has an empty value", (int)klen, p);
+			rc = vs_error_set(VS_EFORMAT, "attribute '%.*s' has an empty value",
+					  (int)klen, p);
 			goto out;
 		}
 		for (size_t i = start; i < t->nattrs; i++) {
 			if (strlen(t->attrs[i].key) == klen && !memcmp(t->attrs[i].key, p, klen)) {
-				rc = vs_error_set(VS_EFORMAT, "duplicate attribute '%.*s'", (int)klen, p);
+				rc = vs_error_set(VS_EFORMAT, "duplicate attribute '%.*s'",
+						  (int)klen, p);
 				goto out;
 			}
 		}
@@ -384,23 +387,22 @@ static int event_check(const struct vs_event *ev, enum event_field *field)
 	*field = EF_VALUE;
 	switch (ev->kind) {
 	case VS_EVENT_SCAN:
-		if (*value && !ev->has_color)
-			return vs_error_set(VS_EFORMAT, "not a colour '%.64s' (green, yellow or red)",
-					    value);
-		break;
 	case VS_EVENT_CODE:
-		if (!ev->has_color)
-			return vs_error_set(VS_EFORMAT, "not a colour '%.64s' (green, yellow or red)",
-					    value);
+		/* A scan may leave the place-code colour unrecorded; a code change may not. */
+		if ((*value || ev->kind == VS_EVENT_CODE) && !ev->has_color)
+			return vs_error_set(VS_EFORMAT,
+					    "not a colour '%.64s' (green, yellow or red)", value);
 		break;
 	case VS_EVENT_TEST:
 		if (strcmp(value, "negative") && strcmp(value, "positive"))
-			return vs_error_set(VS_EFORMAT, "not a test result '%.64s' (negative or positive)",
+			return vs_error_set(VS_EFORMAT,
+					    "not a test result '%.64s' (negative or positive)",
 					    value);
 		break;
 	case VS_EVENT_ACTION:
 		if (!token_valid(value, strlen(value)))
-			return vs_error_set(VS_EFORMAT, "not an action token [a-z0-9_]+ '%.64s'", value);
+			return vs_error_set(VS_EFORMAT, "not an action token [a-z0-9_]+ '%.64s'",
+					    value);
 		break;
 	default:
 		break;
@@ -585,7 +587,8 @@ int vs_areas_read(const char *path, struct vs_risk_map *m, int optional)
 		int64_t start, end;
 
 		if (!vs_area_valid(area)) {
-			rc = vs_csv_field_error(r, (size_t)col[0], "not an area path '%.64s'", area);
+			rc = vs_csv_field_error(r, (size_t)col[0], "not an area path '%.64s'",
+						area);
 			goto out;
 		}
 		if ((rc = vs_risk_level_parse(vs_csv_field(r, (size_t)col[1]), &level)) != 0) {
@@ -757,7 +760,8 @@ int vs_manifest_write(const char *dir, const char *generator, const char *versio
 			goto out;
 		vs_buf_adds(&b, i ? ",\n    " : "\n    ");
 		vs_buf_add_json_string(&b, files[i].name, strlen(files[i].name));
-		vs_buf_addf(&b, ": {\"rows\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"sha256\": \"%s\"}",
+		vs_buf_addf(&b, ": {\"rows\": %" PRIu64 ", \"bytes\": %" PRIu64
+				", \"sha256\": \"%s\"}",
 			    files[i].rows, bytes, hex);
 	}
 	vs_buf_adds(&b, n ? "\n  }\n}\n" : "}\n}\n");

@@ -206,8 +206,9 @@ int vs_venues_read(const char *path, struct vs_venue_list *out)
 		list.n++;
 		first = id_set_insert(&seen, list.items, list.n - 1);
 		if (first) {
-			rc = vs_csv_field_error(r, (size_t)col[0], "duplicate id '%s' (first on line %lu)",
-						v.id, seen.line[first - 1]);
+			rc = vs_csv_field_error(r, (size_t)col[0],
+						"duplicate id '%s' (first on line %lu)", v.id,
+						seen.line[first - 1]);
 			goto out;
 		}
 	}

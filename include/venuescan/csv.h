@@ -48,7 +48,8 @@ int vs_csv_field_error(const struct vs_csv_reader *r, size_t i, const char *fmt,
  * for field i of the current row, and return code. */
 int vs_csv_field_wrap(const struct vs_csv_reader *r, size_t i, int code);
 
-/* Write one field, quoted only when it needs to be (comma, quote, CR, LF, leading/trailing space). */
+/* Write one field, quoted only when it needs to be (comma, quote, CR, LF, a space or tab
+ * at either end). */
 int vs_csv_write_field(FILE *out, const char *s);
 /* Write n fields joined by commas and a "\n". */
 int vs_csv_write_row(FILE *out, const char *const *fields, size_t n);

@@ -144,9 +144,11 @@ static void test_tiny_areas_and_venues(void **state)
 
 	if (vs_areas_read(fixture("datasets/tiny/areas.csv"), m, 0))
 		fail_msg("%s", vs_error_message());
-	assert_int_equal(vs_risk_map_level(m, "Henan/Zhengzhou/Erqi", ts("2022-06-02T00:00:00+08:00")),
+	assert_int_equal(vs_risk_map_level(m, "Henan/Zhengzhou/Erqi",
+					   ts("2022-06-02T00:00:00+08:00")),
 			 VS_RISK_MEDIUM);
-	assert_int_equal(vs_risk_map_level(m, "Henan/Zhengzhou/Erqi", ts("2022-06-05T00:00:00+08:00")),
+	assert_int_equal(vs_risk_map_level(m, "Henan/Zhengzhou/Erqi",
+					   ts("2022-06-05T00:00:00+08:00")),
 			 VS_RISK_LOW);
 	assert_int_equal(vs_risk_map_level(m, "Shanghai/Shanghai/Pudong",
 					   ts("2022-05-25T00:00:00+08:00")),
@@ -251,18 +253,22 @@ static void test_bad_persons_and_areas(void **state)
 	expect_bad_persons("persons-dup-id.csv", ":3: field 'person_id': duplicate person 'p001'");
 	expect_bad_persons("persons-bad-attr-key.csv",
 			   ":2: field 'attrs': attribute key 'Depositor' is not [a-z0-9_]+");
-	expect_bad_persons("persons-dup-attr.csv", ":2: field 'attrs': duplicate attribute 'depositor'");
+	expect_bad_persons("persons-dup-attr.csv",
+			   ":2: field 'attrs': duplicate attribute 'depositor'");
 	expect_bad_persons("persons-attr-no-value.csv",
 			   ":2: field 'attrs': attribute 'depositor' is not key=value");
 	expect_bad_persons("persons-bad-area.csv",
 			   ":2: field 'home_area': not an area path '/Hebei/Shijiazhuang'");
 
 	assert_int_equal(vs_areas_read(fixture("bad/areas-bad-level.csv"), m, 1), VS_EFORMAT);
-	snprintf(want, sizeof(want), "%s:2: field 'level': not a risk level 'severe' (low, medium or high)",
+	snprintf(want, sizeof(want),
+		 "%s:2: field 'level': not a risk level 'severe' (low, medium or high)",
 		 fixture("bad/areas-bad-level.csv"));
 	assert_string_equal(vs_error_message(), want);
-	assert_int_equal(vs_areas_read(fixture("bad/areas-end-before-start.csv"), m, 1), VS_EFORMAT);
-	snprintf(want, sizeof(want), "%s:2: field 'end': not after start '2022-06-05T00:00:00+08:00'",
+	assert_int_equal(vs_areas_read(fixture("bad/areas-end-before-start.csv"), m, 1),
+			 VS_EFORMAT);
+	snprintf(want, sizeof(want),
+		 "%s:2: field 'end': not after start '2022-06-05T00:00:00+08:00'",
 		 fixture("bad/areas-end-before-start.csv"));
 	assert_string_equal(vs_error_message(), want);
 	vs_risk_map_free(m);
@@ -278,11 +284,14 @@ static void test_attrs_edge_cases(void **state)
 	assert_int_equal(vs_person_table_add(&t, "b", NULL, "Henan", NULL), 0);
 	assert_string_equal(t.items[1].household_id, "");
 	assert_int_equal(vs_person_table_add(&t, "c", "", "Henan", "k=v;"), VS_EFORMAT);
-	assert_string_equal(vs_error_message(), "person 'c': field 'attrs': empty attribute in 'k=v;'");
+	assert_string_equal(vs_error_message(),
+			    "person 'c': field 'attrs': empty attribute in 'k=v;'");
 	assert_int_equal(vs_person_table_add(&t, "c", "", "Henan", "k="), VS_EFORMAT);
-	assert_string_equal(vs_error_message(), "person 'c': field 'attrs': attribute 'k' has an empty value");
+	assert_string_equal(vs_error_message(),
+			    "person 'c': field 'attrs': attribute 'k' has an empty value");
 	assert_int_equal(vs_person_table_add(&t, "a", "", "Henan", ""), VS_EFORMAT);
-	assert_string_equal(vs_error_message(), "person 'a': field 'person_id': duplicate person 'a'");
+	assert_string_equal(vs_error_message(),
+			    "person 'a': field 'person_id': duplicate person 'a'");
 	assert_int_equal(vs_person_table_add(&t, "", "", "Henan", ""), VS_EFORMAT);
 	/* Failed adds leave nothing behind. */
 	assert_int_equal(t.n, 2);
@@ -299,7 +308,9 @@ static void test_many_persons(void **state)
 
 	for (int i = 0; i < 100000; i++) {
 		snprintf(id, sizeof(id), "person-%d", i);
-		assert_int_equal(vs_person_table_add(&t, id, "", "Henan/Zhengzhou", "depositor=yes"), 0);
+		assert_int_equal(vs_person_table_add(&t, id, "", "Henan/Zhengzhou",
+						     "depositor=yes"),
+				 0);
 	}
 	for (int i = 0; i < 100000; i += 7) {
 		snprintf(id, sizeof(id), "person-%d", i);
@@ -345,7 +356,8 @@ static void test_write_round_trip(void **state)
 	assert_int_equal(vs_file_read_all(path, 1 << 20, &got), 0);
 	assert_non_null(strstr(got.data, "\n2022-06-10T02:00:00+00:00,p008,test,,,,,positive,,\n"));
 	assert_non_null(strstr(got.data, ",p001,scan,aefc12d2-3c1c-56b1-b29c-2a52f2f02db7,"
-					 "Hebei/Shijiazhuang/Changan,38.040100,114.540200,red,,\n"));
+					 "Hebei/Shijiazhuang/Changan,38.040100,114.540200,"
+					 "red,,\n"));
 	assert_non_null(strstr(got.data, ",\"红码, 请配合\",Henan/Zhengzhou\n"));
 	/* And what was written reads back. */
 	assert_int_equal(vs_events_open(&r, path, &t), 0);
@@ -374,7 +386,8 @@ static void test_writers_refuse_bad_rows(void **state)
 	ev.reason = "x";
 	assert_int_equal(vs_event_write(f, &ev), VS_EINVAL); /* no colour */
 	assert_string_equal(vs_error_message(),
-			    "event of person 'p001': field 'value': not a colour '' (green, yellow or red)");
+			    "event of person 'p001': field 'value': "
+			    "not a colour '' (green, yellow or red)");
 	ev.has_color = 1;
 	ev.color = VS_YELLOW;
 	assert_int_equal(vs_event_write(f, &ev), 0);
@@ -401,7 +414,8 @@ static void test_writers_refuse_bad_rows(void **state)
 				  "2022-06-11T20:15:00+08:00,p001,locate,,Henan/Zhengzhou/Erqi,"
 				  "34.744700,113.656600,,x,\n"
 				  "2022-06-11T20:15:00+08:00,p001,misuse:depositor\n"
-				  "Henan,high,1970-01-01T00:00:00+00:00,1970-01-02T00:00:00+00:00\n");
+				  "Henan,high,1970-01-01T00:00:00+00:00,"
+				  "1970-01-02T00:00:00+00:00\n");
 	free(text);
 }
 
@@ -432,14 +446,16 @@ static void test_manifest(void **state)
 	snprintf(path, sizeof(path), "%s/manifest.json", tmpdir);
 	vs_buf_release(&got);
 	assert_int_equal(vs_file_read_all(path, 1 << 20, &got), 0);
-	assert_int_equal(vs_file_read_all(fixture("datasets/tiny/manifest.json"), 1 << 20, &want), 0);
+	assert_int_equal(vs_file_read_all(fixture("datasets/tiny/manifest.json"), 1 << 20, &want),
+			 0);
 	assert_string_equal(got.data, want.data);
 
 	/* SHA-256 of the empty file, as everyone knows it. */
 	snprintf(path, sizeof(path), "%s/empty", tmpdir);
 	assert_int_equal(vs_file_write_atomic(path, "", 0, 0644), 0);
 	assert_int_equal(vs_file_sha256(path, hex), 0);
-	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_string_equal(hex,
+			    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	/* A file listed but missing fails the manifest. */
 	const struct vs_manifest_file missing[] = { { "nope.csv", 0 } };
 	assert_int_equal(vs_manifest_write(tmpdir, "g", "v", 1, missing, 1), VS_ENOTFOUND);
@@ -453,7 +469,9 @@ static void test_kind_names(void **state)
 	(void)state;
 
 	for (int i = 0; i < VS_EVENT_KINDS; i++) {
-		assert_int_equal(vs_event_kind_parse(vs_event_kind_name((enum vs_event_kind)i), &k), 0);
+		const char *name = vs_event_kind_name((enum vs_event_kind)i);
+
+		assert_int_equal(vs_event_kind_parse(name, &k), 0);
 		assert_int_equal(k, i);
 	}
 	assert_string_equal(vs_event_kind_name((enum vs_event_kind)99), "?");

@@ -151,7 +151,8 @@ static void test_column_order_and_case(void **state)
 {
 	struct vs_venue_list list = VS_VENUE_LIST_INIT;
 	const char *path = write_tmp("lon,lat,extra,name,area,venue_id\n"
-				     "113.6566,34.7447,,\"站, 西南\",Henan,AEFC12D2-3C1C-56B1-B29C-2A52F2F02DB7\n");
+				     "113.6566,34.7447,,\"站, 西南\",Henan,"
+				     "AEFC12D2-3C1C-56B1-B29C-2A52F2F02DB7\n");
 	(void)state;
 
 	if (vs_venues_read(path, &list))
@@ -180,8 +181,9 @@ static void test_many_venues(void **state)
 	fprintf(f, "00000000-0000-4000-8000-%012d,again,A/B/C,1,2\n", 1234);
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(vs_venues_read(path, &list), VS_EFORMAT);
-	assert_non_null(strstr(vs_error_message(), ":5002: field 'venue_id': duplicate id "
-						   "'00000000-0000-4000-8000-000000001234' (first on line 1236)"));
+	assert_non_null(strstr(vs_error_message(),
+			       ":5002: field 'venue_id': duplicate id "
+			       "'00000000-0000-4000-8000-000000001234' (first on line 1236)"));
 }
 
 static void test_validators(void **state)
