@@ -1,0 +1,380 @@
+/*
+ * Reading a dataset for the detector: persons.csv into compact per-person records with
+ * interned attribute values, venues.csv and areas.csv into lookup tables, and events.csv
+ * as one stream handed event by event to the conformance pass.  Events that are
+ * time-ordered per person (the usual case, whatever the order across persons) are handled
+ * as they are read, in memory proportional to persons.  When one person's events are found
+ * out of order, the pass starts again on the slower path: every event is parsed into a
+ * compact record in memory, sorted by (person, time, facts before code changes, row) and
+ * replayed through the same handler, so both paths give the same findings.
+ *
+ * The files are read and validated by dataset.h (every error names file, line and
+ * field); this layer interns what the detector keeps: areas, attribute values, venue ids,
+ * reason and authority texts, action tokens.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "venuescan/dataset.h"
+#include "venuescan/error.h"
+#include "venuescan/mem.h"
+#include "venuescan/venues.h"
+#include "detect_int.h"
+
+/* ---- interning ---------------------------------------------------------------------- */
+
+static uint64_t hash_bytes(const char *s, size_t len)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= UINT64_C(1099511628211);
+	}
+	return h ^ (h >> 29);
+}
+
+void vs_intern_init(struct vs_intern *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->nslots = 64;
+	t->slots = vs_xcalloc(t->nslots, sizeof(*t->slots));
+}
+
+void vs_intern_release(struct vs_intern *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->text[i]);
+	free(t->text);
+	free(t->len);
+	free(t->slots);
+	memset(t, 0, sizeof(*t));
+}
+
+static size_t slot_of(const struct vs_intern *t, const char *s, size_t len)
+{
+	size_t i = (size_t)hash_bytes(s, len) & (t->nslots - 1);
+
+	while (t->slots[i]) {
+		uint32_t id = t->slots[i] - 1;
+		if (t->len[id] == len && !memcmp(t->text[id], s, len))
+			return i;
+		i = (i + 1) & (t->nslots - 1);
+	}
+	return i;
+}
+
+uint32_t vs_intern_find(const struct vs_intern *t, const char *s, size_t len)
+{
+	size_t i = slot_of(t, s, len);
+
+	return t->slots[i] ? t->slots[i] - 1 : VS_NONE;
+}
+
+uint32_t vs_intern_add(struct vs_intern *t, const char *s, size_t len)
+{
+	size_t i = slot_of(t, s, len);
+
+	if (t->slots[i])
+		return t->slots[i] - 1;
+	if ((t->n + 1) * 2 > t->nslots) {
+		uint32_t *old = t->slots;
+		size_t oldn = t->nslots;
+		t->nslots *= 2;
+		t->slots = vs_xcalloc(t->nslots, sizeof(*t->slots));
+		for (size_t k = 0; k < oldn; k++)
+			if (old[k]) {
+				uint32_t id = old[k] - 1;
+				t->slots[slot_of(t, t->text[id], t->len[id])] = old[k];
+			}
+		free(old);
+		i = slot_of(t, s, len);
+	}
+	if (t->n + 1 > t->alloc) {
+		size_t a = t->alloc;
+		VS_ALLOC_GROW(t->text, t->n + 1, a);
+		t->len = vs_xreallocarray(t->len, a, sizeof(*t->len));
+		t->alloc = a;
+	}
+	t->text[t->n] = vs_xstrndup(s, len);
+	t->len[t->n] = (uint32_t)len;
+	t->slots[i] = (uint32_t)++t->n;
+	return (uint32_t)(t->n - 1);
+}
+
+const char *vs_text(const struct vs_intern *t, uint32_t id)
+{
+	return id == VS_NONE || id >= t->n ? "" : t->text[id];
+}
+
+/* ---- helpers ------------------------------------------------------------------------ */
+
+static char *join_path(const char *dir, const char *name)
+{
+	size_t n = strlen(dir);
+
+	return vs_xasprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
+}
+
+static uint32_t intern_opt(struct vs_intern *t, const char *s)
+{
+	return s && *s ? vs_intern_add(t, s, strlen(s)) : VS_NONE;
+}
+
+const char *vs_person_id(const struct vs_findings *f, uint32_t p)
+{
+	return p < f->ptable.n ? f->ptable.items[p].id : "";
+}
+
+/* ---- persons, venues, areas --------------------------------------------------------- */
+
+static int read_persons(struct vs_findings *f, const char *path)
+{
+	struct vs_buf kv = VS_BUF_INIT;
+	int rc;
+
+	if ((rc = vs_persons_read(path, &f->ptable)) != 0)
+		return rc;
+	f->npersons = f->ptable.n;
+	f->persons = vs_xcalloc(f->npersons + 1, sizeof(*f->persons));
+	f->attr_values = vs_xcalloc(f->ptable.nattrs + 1, sizeof(*f->attr_values));
+	f->aattr_values = f->ptable.nattrs + 1;
+	for (size_t i = 0; i < f->npersons; i++) {
+		const struct vs_person *src = &f->ptable.items[i];
+		struct person *p = &f->persons[i];
+		p->household = intern_opt(&f->households, src->household_id);
+		p->home_area = intern_opt(&f->areas, src->home_area);
+		p->attr_first = (uint32_t)f->nattr_values;
+		p->nattrs = (uint16_t)(src->nattrs > UINT16_MAX ? UINT16_MAX : src->nattrs);
+		for (uint32_t j = 0; j < p->nattrs; j++) {
+			const struct vs_attr *a = &f->ptable.attrs[src->attr_first + j];
+			uint32_t key = vs_intern_add(&f->keys, a->key, strlen(a->key)), v;
+			vs_buf_reset(&kv);
+			vs_buf_addf(&kv, "%s=%s", a->key, a->value);
+			v = vs_intern_add(&f->values, kv.data, kv.len);
+			if (v >= f->avalue_key) {
+				size_t al = f->avalue_key;
+				VS_ALLOC_GROW(f->value_key, v + 1, al);
+				f->avalue_key = al;
+			}
+			f->value_key[v] = key;
+			f->attr_values[f->nattr_values++] = v;
+		}
+	}
+	vs_buf_release(&kv);
+	return 0;
+}
+
+static int read_venues(struct vs_findings *f, const char *path)
+{
+	struct vs_venue_list list = VS_VENUE_LIST_INIT;
+	int rc;
+
+	if ((rc = vs_venues_read(path, &list)) != 0)
+		return rc;
+	for (size_t i = 0; i < list.n; i++) {
+		const struct vs_venue *v = &list.items[i];
+		uint32_t id = vs_intern_add(&f->venue_ids, v->id, strlen(v->id));
+		if (id >= f->avenues) {
+			size_t old = f->avenues;
+			VS_ALLOC_GROW(f->venues, id + 1, f->avenues);
+			memset(f->venues + old, 0, (f->avenues - old) * sizeof(*f->venues));
+		}
+		f->venues[id].lat = v->lat;
+		f->venues[id].lon = v->lon;
+		f->venues[id].area = intern_opt(&f->areas, v->area);
+		f->venues[id].known = true;
+	}
+	vs_venue_list_release(&list);
+	return 0;
+}
+
+/* ---- events.csv --------------------------------------------------------------------- */
+
+/* The reader's event as the detector keeps it. */
+static void convert_event(struct vs_findings *f, const struct vs_event *in, uint64_t seq,
+			  struct event *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->seq = seq;
+	e->ts = in->ts;
+	e->offset_min = (int16_t)in->offset_min;
+	e->kind = (uint8_t)in->kind;
+	e->person = in->person;
+	e->area = intern_opt(&f->areas, in->area);
+	e->venue = VS_NONE;
+	e->reason = e->authority = VS_NONE;
+	e->lat = e->lon = NAN;
+	switch (in->kind) {
+	case VS_EVENT_CODE:
+		e->value = (uint32_t)in->color;
+		e->reason = intern_opt(&f->texts, in->reason);
+		e->authority = intern_opt(&f->texts, in->authority);
+		break;
+	case VS_EVENT_TEST:
+		e->value = !strcmp(in->value, "positive");
+		break;
+	case VS_EVENT_ACTION:
+		e->value = vs_intern_add(&f->tokens, in->value, strlen(in->value));
+		break;
+	case VS_EVENT_SCAN:
+		if (*in->venue_id) {
+			char id[64];
+			size_t n = strlen(in->venue_id);
+			if (n < sizeof(id)) {
+				for (size_t i = 0; i <= n; i++)
+					id[i] = (char)((in->venue_id[i] >= 'A' && in->venue_id[i] <= 'Z')
+						       ? in->venue_id[i] + 32 : in->venue_id[i]);
+				e->venue = vs_intern_add(&f->venue_ids, id, n);
+			}
+		}
+		if (in->has_pos) {
+			e->lat = in->lat;
+			e->lon = in->lon;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void reset_state(struct vs_findings *f)
+{
+	for (size_t i = 0; i < f->npersons; i++) {
+		struct person *p = &f->persons[i];
+		free(p->visits);
+		p->visits = NULL;
+		p->nvisits = p->avisits = 0;
+		p->color = VS_GREEN;
+		p->outcome = p->last_was_code = p->seen = p->last_unexplained = 0;
+		p->cur_area = p->outcome_area = p->last_action = VS_NONE;
+		p->last_ts = p->last_action_ts = 0;
+		vs_rules_state_init(f->rules, f->rule_state + i * f->nrules);
+	}
+	f->ncodes = f->nremotes = f->nactions = 0;
+	f->summary.events = 0;
+	f->ts_min = INT64_MAX;
+	f->ts_max = INT64_MIN;
+}
+
+static void note_event(struct vs_findings *f, const struct event *e)
+{
+	f->summary.events++;
+	if (e->ts < f->ts_min)
+		f->ts_min = e->ts;
+	if (e->ts > f->ts_max)
+		f->ts_max = e->ts;
+}
+
+/* Is e out of order for its person (earlier, or a fact after a code setting at the same second)? */
+static int out_of_order(const struct vs_findings *f, const struct event *e)
+{
+	const struct person *p = &f->persons[e->person];
+
+	return p->seen && (e->ts < p->last_ts ||
+			   (e->ts == p->last_ts && p->last_was_code && e->kind != EV_CODE));
+}
+
+static int event_cmp(const void *a, const void *b)
+{
+	const struct event *x = a, *y = b;
+	int xc = x->kind == EV_CODE, yc = y->kind == EV_CODE;
+
+	if (x->person != y->person)
+		return x->person < y->person ? -1 : 1;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	if (xc != yc)
+		return xc - yc;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Returns 0 done, 1 when events turned out not to be time-ordered per person, or <0. */
+static int events_streaming(struct vs_findings *f, const char *path)
+{
+	struct vs_event_reader *r = NULL;
+	struct vs_event in;
+	struct event e;
+	uint64_t seq = 0;
+	int rc;
+
+	if ((rc = vs_events_open(&r, path, &f->ptable)) != 0)
+		goto out;
+	while ((rc = vs_events_next(r, &in)) == 1) {
+		convert_event(f, &in, seq++, &e);
+		if (out_of_order(f, &e)) {
+			rc = 1;
+			goto out;
+		}
+		note_event(f, &e);
+		vs_conformance_event(f, &e);
+	}
+out:
+	vs_events_close(r);
+	return rc;
+}
+
+static int events_sorted(struct vs_findings *f, const char *path)
+{
+	struct vs_event_reader *r = NULL;
+	struct vs_event in;
+	struct event *ev = NULL;
+	size_t n = 0, alloc = 0;
+	int rc;
+
+	if ((rc = vs_events_open(&r, path, &f->ptable)) != 0)
+		goto out;
+	while ((rc = vs_events_next(r, &in)) == 1) {
+		VS_ALLOC_GROW(ev, n + 1, alloc);
+		convert_event(f, &in, n, &ev[n]);
+		n++;
+	}
+	if (rc < 0)
+		goto out;
+	qsort(ev, n, sizeof(*ev), event_cmp);
+	for (size_t i = 0; i < n; i++) {
+		note_event(f, &ev[i]);
+		vs_conformance_event(f, &ev[i]);
+	}
+out:
+	free(ev);
+	vs_events_close(r);
+	return rc;
+}
+
+int vs_detect_read(struct vs_findings *f, const char *dir)
+{
+	char *path = NULL;
+	int rc;
+
+	path = join_path(dir, VS_DATASET_PERSONS);
+	if ((rc = read_persons(f, path)) != 0)
+		goto out;
+	free(path);
+	path = join_path(dir, VS_DATASET_VENUES);
+	if (!vs_dataset_optional_absent(path) && (rc = read_venues(f, path)) != 0)
+		goto out;
+	free(path);
+	path = join_path(dir, VS_DATASET_AREAS);
+	if ((rc = vs_areas_read(path, f->risk, 1)) != 0)
+		goto out;
+	free(path);
+	f->rule_state = vs_xcalloc(f->npersons ? f->npersons * f->nrules : 1,
+				   sizeof(*f->rule_state));
+	reset_state(f);
+	path = join_path(dir, VS_DATASET_EVENTS);
+	rc = events_streaming(f, path);
+	if (rc == 1) {
+		/* not time-ordered per person: start again, sorting in memory */
+		reset_state(f);
+		f->summary.sorted_path = false;
+		rc = events_sorted(f, path);
+	} else {
+		f->summary.sorted_path = true;
+	}
+out:
+	free(path);
+	return rc < 0 ? rc : 0;
+}
