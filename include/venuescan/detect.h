@@ -164,28 +164,38 @@ size_t vs_findings_bins(const struct vs_findings *f, int64_t *start, const uint3
 
 struct vs_eval_value {
 	const char *value;      /* "key=value" */
-	bool flagged, expected; /* flagged by detect; named by a misuse rule */
-	uint64_t holders, misuse_holders;
+	bool flagged, expected; /* flagged by detect; used by a misuse rule (below) */
+	uint64_t holders, misuse_holders; /* persons holding it; of them, with a misuse label */
+};
+
+struct vs_eval_rule {
+	const char *name;       /* the RULE of misuse:RULE */
+	uint64_t persons;       /* persons with a change to red/yellow labelled with it */
+	const char *value;      /* the attribute value it used, "" when none is clear */
 };
 
 struct vs_eval {
+	uint64_t changes;                /* changes to red or yellow scored */
 	uint64_t tp, fp, fn, tn;         /* unexplained (predicted) vs misuse:* (truth) */
-	uint64_t unlabelled;             /* checked changes without a label row */
-	uint64_t labels, misuse_labels;
+	uint64_t unlabelled;             /* changes without a label row (counted as published) */
+	uint64_t labels, misuse_labels;  /* rows of labels.csv */
 	double precision, recall;        /* NAN when undefined */
-	struct vs_eval_value *values;    /* every attribute value tested */
+	struct vs_eval_value *values;    /* every attribute value tested, in findings order */
 	size_t nvalues;
-	char **misuse_rules;             /* distinct misuse:RULE names */
-	size_t nmisuse_rules;
-	uint64_t attr_tp, attr_fp, attr_fn;
+	struct vs_eval_rule *rules;      /* misuse rules, by name */
+	size_t nrules;
+	uint64_t attr_tp, attr_fp, attr_fn; /* flagged vs expected attribute values */
 };
 
 /*
- * Score findings against dir/labels.csv.  A checked change is a true positive when it was
- * unexplained and its label is misuse:*.  An attribute value is expected when its holders
- * include a person with a misuse label and its key or value occurs in a misuse rule's name
- * (docs/DETECTOR.md).  Fails as vs_detect_run on a bad labels.csv.  Release with
- * vs_eval_release.
+ * Score findings (from vs_detect_run on dir) against dir/labels.csv (ts,person_id,cause).
+ * A change to red or yellow is a true positive when detect found it unexplained and its
+ * label is misuse:*.  Each misuse rule's attribute value is found from the data: among the
+ * values held by at least 95% of the persons it labelled, the one whose name (key or
+ * value) occurs in the rule's name, else the one with the largest share of holders so
+ * labelled (docs/DETECTOR.md).  Fails with "labels.csv:LINE: field 'F': ..." (VS_EFORMAT)
+ * on a bad row or an unknown person, VS_EIO when it cannot be read.  On success release
+ * out with vs_eval_release; its value strings borrow from f, which must outlive it.
  */
 int vs_eval_score(const char *dir, const struct vs_findings *f, struct vs_eval *out);
 void vs_eval_release(struct vs_eval *e);
