@@ -273,8 +273,8 @@ static int pgm_decode(const unsigned char *p, size_t len, const char *name,
 	n = (size_t)w * (size_t)h;
 	need = n * (maxval > 255 ? 2 : 1);
 	if (len - pos < need) {
-		rc = vs_error_set(VS_EFORMAT, "'%s': PGM image is truncated (%zu of %zu pixel bytes)",
-				  name, len - pos, need);
+		rc = vs_error_set(VS_EFORMAT, "'%s': PGM image is truncated (%zu of %zu pixel "
+					      "bytes)", name, len - pos, need);
 		goto out;
 	}
 	rc = vs_image_init(img, (int)w, (int)h, 0);

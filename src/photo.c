@@ -163,10 +163,10 @@ static void photograph(const struct vs_image *in, const struct photo_params *pp,
 
 	small_sincos(angle, &s, &c);
 	for (int i = 0; i < 4; i++) {
-		double x = corner[i][0] * pw +
-			   draw_range(seed, STREAM_SCENE, 10 + 2 * (uint64_t)i, -1, 1) * pp->persp * size;
-		double y = corner[i][1] * ph +
-			   draw_range(seed, STREAM_SCENE, 11 + 2 * (uint64_t)i, -1, 1) * pp->persp * size;
+		double jx = draw_range(seed, STREAM_SCENE, 10 + 2 * (uint64_t)i, -1, 1);
+		double jy = draw_range(seed, STREAM_SCENE, 11 + 2 * (uint64_t)i, -1, 1);
+		double x = corner[i][0] * pw + jx * pp->persp * size;
+		double y = corner[i][1] * ph + jy * pp->persp * size;
 		quad[i][0] = cw / 2 + c * x - s * y;
 		quad[i][1] = ch / 2 + s * x + c * y;
 	}
@@ -193,14 +193,14 @@ static void photograph(const struct vs_image *in, const struct photo_params *pp,
 					double u = inv[0] * x + inv[1] * y + inv[2];
 					double v = inv[3] * x + inv[4] * y + inv[5];
 					double q = inv[6] * x + inv[7] * y + inv[8];
+					double p = bg;
 
 					u /= q;
 					v /= q;
 					if (u >= 0 && u < 1 && v >= 0 && v < 1)
-						sum += ink + (paper - ink) / 255 *
-								     sample(in, u * pw - 0.5, v * ph - 0.5);
-					else
-						sum += bg;
+						p = ink + (paper - ink) / 255 *
+							    sample(in, u * pw - 0.5, v * ph - 0.5);
+					sum += p;
 				}
 			}
 			nx = 2.0 * ox / w - 1;

@@ -70,8 +70,8 @@ static int qr_encode(const void *data, size_t len, const struct vs_qr_style *st,
 	*qr = QRcode_encodeData((int)len, data, 0, levels[st->level]);
 	if (!*qr) {
 		if (errno == ERANGE)
-			return vs_error_set(VS_ETOOBIG, "%zu bytes: too long for a QR code at level "
-							"%c", len, "LMQH"[st->level]);
+			return vs_error_set(VS_ETOOBIG, "%zu bytes: too long for a QR code "
+					    "at level %c", len, "LMQH"[st->level]);
 		if (errno == ENOMEM)
 			return vs_error_set(VS_ENOMEM, "out of memory encoding a QR code");
 		return vs_error_set(VS_EINVAL, "cannot encode %zu bytes as a QR code: %s", len,
@@ -127,7 +127,8 @@ static int svg_write(FILE *f, const QRcode *qr, const struct vs_qr_style *st)
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		   "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" "
 		   "height=\"%d\" viewBox=\"0 0 %d %d\" shape-rendering=\"crispEdges\">\n"
-		   "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n<path fill=\"#000000\" d=\"",
+		   "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n"
+		   "<path fill=\"#000000\" d=\"",
 		side, side, side, side, side, side);
 	for (int y = 0; y < qr->width; y++) {
 		int x = 0;

@@ -48,7 +48,8 @@ const char cmd_venue_make_help[] =
 	"by its extension; or one poster per row of a venues.csv (venue_id,name,area,lat,lon),\n"
 	"written to D/<venue_id>.<format> using both cores.  A batch is all or nothing: the\n"
 	"posters are staged and moved into D only when every one of them is written.  For each\n"
-	"code, one JSON line is printed: {\"file\":...,\"venue_id\":...,\"payload\":\"VSC1....\"}.\n"
+	"code, one JSON line is printed:\n"
+	"  {\"file\":...,\"venue_id\":...,\"payload\":\"VSC1....\"}\n"
 	"\n"
 	"options:\n"
 	"  --name N           venue name, non-empty UTF-8\n"
@@ -120,8 +121,10 @@ static int make_one(const struct make_opts *o, const struct vs_issuer_key *key)
 
 	memset(&v, 0, sizeof(v));
 	if (o->id) {
-		for (size_t i = 0; i < 36; i++)
-			v.id[i] = (char)(o->id[i] >= 'A' && o->id[i] <= 'F' ? o->id[i] + 32 : o->id[i]);
+		for (size_t i = 0; i < 36; i++) {
+			char ch = o->id[i];
+			v.id[i] = (char)(ch >= 'A' && ch <= 'F' ? ch + 32 : ch);
+		}
 	} else {
 		uuid_t u;
 		uuid_generate_random(u);
@@ -303,25 +306,28 @@ static int check_opts(struct make_opts *o)
 	if (!o->key_path)
 		return vs_cli_usage(CMD, "needs --key");
 	if (o->batch) {
-		const char *single = o->name ? "--name" : o->area ? "--area" : o->has_lat ? "--lat"
-				   : o->has_lon ? "--lon" : o->id ? "--id" : o->out ? "--out" : NULL;
+		const char *single = o->name ? "--name" : o->area ? "--area"
+				   : o->has_lat ? "--lat" : o->has_lon ? "--lon"
+				   : o->id ? "--id" : o->out ? "--out" : NULL;
 		if (single)
 			return vs_cli_usage(CMD, "'%s' does not go with --batch", single);
 		if (!o->out_dir)
 			return vs_cli_usage(CMD, "--batch needs --out-dir");
 		if (!o->format)
 			o->format = "png";
-		if (strcmp(o->format, "png") && strcmp(o->format, "svg") && strcmp(o->format, "pgm"))
+		if (strcmp(o->format, "png") && strcmp(o->format, "svg") &&
+		    strcmp(o->format, "pgm"))
 			return vs_cli_usage(CMD, "option '--format': '%s' is not png, svg or pgm",
 					    o->format);
 		return 0;
 	}
 	if (o->out_dir || o->format)
-		return vs_cli_usage(CMD, "'%s' needs --batch", o->out_dir ? "--out-dir" : "--format");
+		return vs_cli_usage(CMD, "'%s' needs --batch",
+				    o->out_dir ? "--out-dir" : "--format");
 	if (!o->name || !o->area || !o->has_lat || !o->has_lon || !o->out)
 		return vs_cli_usage(CMD, "needs %s (or --batch)",
-				    !o->name ? "--name" : !o->area ? "--area" : !o->has_lat ? "--lat"
-				    : !o->has_lon ? "--lon" : "--out");
+				    !o->name ? "--name" : !o->area ? "--area"
+				    : !o->has_lat ? "--lat" : !o->has_lon ? "--lon" : "--out");
 	if (!o->name[0] || !vs_utf8_valid(o->name, strlen(o->name)))
 		return vs_cli_usage(CMD, "option '--name': not a non-empty UTF-8 text");
 	if (!vs_area_valid(o->area))
@@ -399,7 +405,8 @@ int cmd_venue_make(int argc, char **argv)
 			break;
 		case O_LEVEL:
 			if (vs_qr_level_parse(optarg, &o.style.level))
-				return vs_cli_usage(CMD, "option '--level': %s", vs_error_message());
+				return vs_cli_usage(CMD, "option '--level': %s",
+						    vs_error_message());
 			break;
 		case O_VALID_FOR:
 			if (vs_cli_long(CMD, "--valid-for", optarg, 1, VALID_FOR_MAX, &o.valid_for))

@@ -136,7 +136,8 @@ static void test_several_codes_in_one_image(void **state)
 	assert_int_equal(n, 3);
 	for (size_t i = 0; i < n; i++)
 		for (int j = 0; j < 3; j++)
-			if (syms[i].len == strlen(texts[j]) && !memcmp(syms[i].data, texts[j], syms[i].len))
+			if (syms[i].len == strlen(texts[j]) &&
+			    !memcmp(syms[i].data, texts[j], syms[i].len))
 				seen |= 1 << j;
 	assert_int_equal(seen, 7);
 	vs_qr_symbols_free(syms, n);
