@@ -9,12 +9,15 @@
  * service sees each person's scans in time order, as the reference does.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -493,6 +496,40 @@ static void build_body(struct slot *s, const struct plan *p, size_t i)
 		    p->payloads[sc->venue], sc->lat, sc->lon, ts);
 }
 
+/* libcurl's socket interface over one epoll set: sockets to watch and one timer. */
+struct loop {
+	int ep;
+	int64_t timer_ns;        /* when libcurl wants its timeout action; -1: none */
+};
+
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
+{
+	struct loop *l = arg;
+	struct epoll_event ev;
+
+	(void)e;
+	memset(&ev, 0, sizeof(ev));
+	ev.data.fd = fd;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
+		return 0;
+	}
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	(void)sockp;
+	if (epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT)
+		epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev);
+	return 0;
+}
+
+static int on_timer(CURLM *m, long timeout_ms, void *arg)
+{
+	struct loop *l = arg;
+
+	(void)m;
+	l->timer_ns = timeout_ms < 0 ? -1 : (int64_t)(now_ns() + (uint64_t)timeout_ms * 1000000u);
+	return 0;
+}
+
 static int drive(const struct vs_replay_config *cfg, const struct plan *p,
 		 struct vs_replay_result *res)
 {
@@ -502,16 +539,23 @@ static int drive(const struct vs_replay_config *cfg, const struct plan *p,
 	size_t max_examples = cfg->max_examples ? cfg->max_examples : 5;
 	unsigned char *busy = NULL;
 	struct slot *slots = vs_xcalloc(conc, sizeof(*slots));
+	struct slot **idle = vs_xcalloc(conc, sizeof(*idle));
 	struct curl_slist *hdrs = NULL;
+	struct loop lp = { -1, -1 };
 	char *url = NULL, *auth = NULL;
 	CURLM *m = NULL;
 	uint64_t t0, next = 0, inflight = 0, t_last = 0;
+	size_t nidle = 0;
 	double interval = cfg->rate > 0 ? 1e9 / cfg->rate : 0;
 	uint64_t deadline = cfg->duration_s > 0 ? (uint64_t)(cfg->duration_s * 1e9) : UINT64_MAX;
-	int rc = 0;
+	int rc = 0, running = 0;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return vs_error_set(VS_EIO, "cannot initialise libcurl");
+	if ((lp.ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		rc = vs_error_set(VS_EIO, "epoll: %s", strerror(errno));
+		goto out;
+	}
 	if (!cfg->get_path)
 		busy = vs_xcalloc(p->persons.n ? p->persons.n : 1, 1);
 	url = vs_xasprintf("%s%s", cfg->target, cfg->get_path ? cfg->get_path : "/v1/scan");
@@ -523,6 +567,10 @@ static int drive(const struct vs_replay_config *cfg, const struct plan *p,
 	}
 	m = curl_multi_init();
 	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)conc);
+	curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(m, CURLMOPT_SOCKETDATA, &lp);
+	curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(m, CURLMOPT_TIMERDATA, &lp);
 	for (unsigned i = 0; i < conc; i++) {
 		struct slot *s = &slots[i];
 		vs_buf_init(&s->body, 0);
@@ -547,29 +595,32 @@ static int drive(const struct vs_replay_config *cfg, const struct plan *p,
 		curl_easy_setopt(s->h, CURLOPT_PROTOCOLS_STR, "http,https");
 		if (!cfg->get_path)
 			curl_easy_setopt(s->h, CURLOPT_POST, 1L);
+		idle[nidle++] = &slots[conc - 1 - i];
 	}
 	res->from_intended = cfg->rate > 0;
 	t0 = now_ns();
 	while (next < total || inflight) {
+		struct epoll_event evs[64];
 		uint64_t now = now_ns();
-		int running, msgs;
-		long wait_ms = 100;
+		int64_t wait_ns = -1;
+		int n, msgs;
 		CURLMsg *msg;
 
 		/* Send what is due, in order, while a slot is free. */
-		for (unsigned i = 0; i < conc && next < total; i++) {
-			struct slot *s = &slots[i];
+		while (nidle && next < total) {
+			struct slot *s;
 			uint64_t intended = t0 + (uint64_t)((double)next * interval);
-			if (s->busy)
-				continue;
 			if (now - t0 > deadline) {
 				total = next;
 				break;
 			}
-			if (interval > 0 && now < intended)
+			if (interval > 0 && now < intended) {
+				wait_ns = (int64_t)(intended - now);
 				break;
+			}
 			if (busy && busy[p->scans[next].person])
 				break; /* this person's previous scan is unanswered */
+			s = idle[--nidle];
 			s->scan = (size_t)next;
 			s->t_intended = interval > 0 ? intended : now;
 			s->t_send = now;
@@ -586,7 +637,26 @@ static int drive(const struct vs_replay_config *cfg, const struct plan *p,
 			next++;
 			res->sent++;
 		}
-		curl_multi_perform(m, &running);
+		if (lp.timer_ns >= 0) {
+			int64_t d = lp.timer_ns - (int64_t)now;
+			if (d < 0)
+				d = 0;
+			if (wait_ns < 0 || d < wait_ns)
+				wait_ns = d;
+		}
+		if (wait_ns < 0)
+			wait_ns = 100000000; /* nothing due: wake at least every 100 ms */
+		n = epoll_wait(lp.ep, evs, 64, (int)(wait_ns / 1000000));
+		for (int i = 0; i < n; i++) {
+			int flags = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+				    (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+				    (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+			curl_multi_socket_action(m, evs[i].data.fd, flags, &running);
+		}
+		if (lp.timer_ns >= 0 && (int64_t)now_ns() >= lp.timer_ns) {
+			lp.timer_ns = -1;
+			curl_multi_socket_action(m, CURL_SOCKET_TIMEOUT, 0, &running);
+		}
 		while ((msg = curl_multi_info_read(m, &msgs))) {
 			struct slot *s;
 			if (msg->msg != CURLMSG_DONE)
@@ -598,21 +668,9 @@ static int drive(const struct vs_replay_config *cfg, const struct plan *p,
 			if (busy)
 				busy[p->scans[s->scan].person] = 0;
 			s->busy = 0;
+			idle[nidle++] = s;
 			inflight--;
 		}
-		if (next < total && inflight < conc) {
-			if (interval > 0) {
-				uint64_t intended = t0 + (uint64_t)((double)next * interval);
-				now = now_ns();
-				wait_ms = intended > now ? (long)((intended - now) / 1000000) : 0;
-			} else {
-				wait_ms = 0;
-			}
-			if (busy && busy[p->scans[next].person] && wait_ms == 0)
-				wait_ms = 1;
-		}
-		if (wait_ms || inflight >= conc || next >= total)
-			curl_multi_poll(m, NULL, 0, (int)(wait_ms ? wait_ms : 100), NULL);
 	}
 	res->elapsed_s = (double)((t_last > t0 ? t_last : now_ns()) - t0) / 1e9;
 out:
@@ -625,8 +683,11 @@ out:
 		vs_buf_release(&slots[i].body);
 	}
 	curl_multi_cleanup(m);
+	if (lp.ep >= 0)
+		close(lp.ep);
 	curl_slist_free_all(hdrs);
 	free(slots);
+	free(idle);
 	free(busy);
 	free(url);
 	free(auth);

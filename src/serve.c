@@ -1047,6 +1047,7 @@ int vs_serve_start(const struct vs_serve_config *cfg, struct vs_server **out)
 				  MHD_OPTION_CONNECTION_TIMEOUT,
 				  cfg->timeout_s ? cfg->timeout_s : 10u,
 				  MHD_OPTION_CONNECTION_LIMIT, 10000u,
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
 				  MHD_OPTION_NOTIFY_COMPLETED, completed, s,
 				  MHD_OPTION_END);
 	if (!s->mhd) {

@@ -1,7 +1,10 @@
 /*
  * The code service's store: the SQLite schema, the in-memory state of every person (the
  * rule engine's trigger times, the colour shown, a manual assignment in force), and the
- * single writer thread.  The writer takes every queued job at once, applies them in
+ * single writer thread.  A scan costs one appended row: the rules' trigger times are a
+ * function of the stored scans (each row keeps the presence fact it gave), so they are
+ * rebuilt by replaying the scans at start rather than rewritten per scan, and a person's
+ * row is written only when their colour or assignment changes.  The writer takes every queued job at once, applies them in
  * arrival order to memory and to the database inside one transaction, appends the audit
  * entries of the colour changes they cause, commits (synchronous=FULL: the WAL is fsynced
  * before COMMIT returns) and only then lets the HTTP layer answer them — group commit.
@@ -67,12 +70,12 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS persons("
 	" person_id TEXT PRIMARY KEY, color TEXT NOT NULL, reason TEXT NOT NULL,"
 	" authority TEXT NOT NULL, since INTEGER NOT NULL, since_offset INTEGER NOT NULL,"
-	" manual TEXT NOT NULL, manual_reason TEXT NOT NULL, manual_authority TEXT NOT NULL,"
-	" last_ts INTEGER NOT NULL, state BLOB NOT NULL) WITHOUT ROWID;"
+	" manual TEXT NOT NULL, manual_reason TEXT NOT NULL, manual_authority TEXT NOT NULL)"
+	" WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS scans("
 	" id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, ts_offset INTEGER NOT NULL,"
 	" person_id TEXT NOT NULL, venue_id TEXT NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,"
-	" near INTEGER NOT NULL, color TEXT NOT NULL);"
+	" near INTEGER NOT NULL, level TEXT NOT NULL, color TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS venues("
 	" venue_id TEXT PRIMARY KEY, name TEXT NOT NULL, area TEXT NOT NULL,"
 	" lat REAL NOT NULL, lon REAL NOT NULL) WITHOUT ROWID;"
@@ -254,7 +257,8 @@ struct person {
 	int since_offset;
 	enum vs_color manual;   /* a manual assignment in force (green: none) */
 	char *manual_reason, *manual_authority;
-	int64_t last_ts;
+	int64_t last_ts;        /* latest scan time: the rules' clock never goes back */
+	int dirty;              /* to be saved at the end of the batch */
 	int64_t state[];        /* the rule engine's, vs_rules_count() slots */
 };
 
@@ -288,6 +292,8 @@ struct store {
 	char *authority;
 	size_t batch_max;
 	struct smap persons, venues;
+	struct person **dirty;      /* persons changed by the current batch */
+	size_t ndirty, dirty_alloc;
 	struct vs_audit_head head;
 	sqlite3_stmt *st[ST_N];
 
@@ -416,24 +422,22 @@ static int load_state(struct store *s)
 	st = NULL;
 
 	if (sqlite3_prepare_v2(s->db, "SELECT person_id, color, reason, authority, since,"
-			       " since_offset, manual, manual_reason, manual_authority, last_ts,"
-			       " state FROM persons", -1, &st, NULL) != SQLITE_OK)
+			       " since_offset, manual, manual_reason, manual_authority FROM persons",
+			       -1, &st, NULL) != SQLITE_OK)
 		goto dberr;
 	while ((x = sqlite3_step(st)) == SQLITE_ROW) {
 		struct person *p = vs_xcalloc(1, sizeof(*p) + nr * sizeof(int64_t));
-		const unsigned char *blob = sqlite3_column_blob(st, 10);
 		enum vs_color c = VS_GREEN, m = VS_GREEN;
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 
-		if ((size_t)sqlite3_column_bytes(st, 10) != nr * 8 ||
-		    vs_color_parse((const char *)sqlite3_column_text(st, 1), &c) ||
+		if (vs_color_parse((const char *)sqlite3_column_text(st, 1), &c) ||
 		    vs_color_parse((const char *)sqlite3_column_text(st, 6), &m)) {
 			person_free(p);
-			rc = vs_error_set(VS_EFORMAT, "database: person '%s': state does not fit the"
-					  " rules (%zu rules); was it made with other rules?",
-					  id ? id : "", nr);
+			rc = vs_error_set(VS_EFORMAT, "database: person '%s': not a colour",
+					  id ? id : "");
 			goto out;
 		}
+		vs_rules_state_init(s->rs, p->state);
 		p->color = c;
 		p->manual = m;
 		p->reason = vs_xstrdup((const char *)sqlite3_column_text(st, 2));
@@ -442,14 +446,33 @@ static int load_state(struct store *s)
 		p->since_offset = sqlite3_column_int(st, 5);
 		p->manual_reason = vs_xstrdup((const char *)sqlite3_column_text(st, 7));
 		p->manual_authority = vs_xstrdup((const char *)sqlite3_column_text(st, 8));
-		p->last_ts = sqlite3_column_int64(st, 9);
-		for (size_t i = 0; i < nr; i++) {
-			uint64_t v = 0;
-			for (int k = 7; k >= 0; k--)
-				v = v << 8 | blob[i * 8 + (size_t)k];
-			p->state[i] = (int64_t)v;
-		}
+		p->last_ts = INT64_MIN;
 		p->id = smap_put(&s->persons, id, p);
+	}
+	if (x != SQLITE_DONE)
+		goto dberr;
+	sqlite3_finalize(st);
+	st = NULL;
+
+	/* The rules' state is a function of the scans' facts: replay them in commit order. */
+	if (sqlite3_prepare_v2(s->db, "SELECT person_id, ts, level FROM scans ORDER BY id", -1,
+			       &st, NULL) != SQLITE_OK)
+		goto dberr;
+	while ((x = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		const char *level = (const char *)sqlite3_column_text(st, 2);
+		struct person *p = smap_get(&s->persons, id ? id : "");
+		int64_t ts = sqlite3_column_int64(st, 1);
+
+		if (!p) {
+			rc = vs_error_set(VS_EFORMAT, "database: a scan of person '%s', who has no"
+					  " code", id ? id : "");
+			goto out;
+		}
+		if (ts > p->last_ts)
+			p->last_ts = ts;
+		if (level && *level)
+			vs_rules_observe(s->rs, p->state, VS_FACT_PRESENCE, level, p->last_ts);
 	}
 	if (x != SQLITE_DONE)
 		goto dberr;
@@ -478,11 +501,11 @@ int store_open(const char *path, const struct vs_rule_set *rs, const char *areas
 	       const char *authority, size_t batch_max, struct store **out)
 {
 	static const char *const sql[ST_N] = {
-		"INSERT INTO scans(ts, ts_offset, person_id, venue_id, lat, lon, near, color)"
-		" VALUES (?,?,?,?,?,?,?,?)",
+		"INSERT INTO scans(ts, ts_offset, person_id, venue_id, lat, lon, near, level, color)"
+		" VALUES (?,?,?,?,?,?,?,?,?)",
 		"INSERT OR REPLACE INTO persons(person_id, color, reason, authority, since,"
-		" since_offset, manual, manual_reason, manual_authority, last_ts, state)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+		" since_offset, manual, manual_reason, manual_authority)"
+		" VALUES (?,?,?,?,?,?,?,?,?)",
 		"INSERT OR IGNORE INTO venues(venue_id, name, area, lat, lon) VALUES (?,?,?,?,?)",
 	};
 	struct store *s = vs_xcalloc(1, sizeof(*s));
@@ -550,15 +573,8 @@ static struct person *person_get(struct store *s, const char *id)
 
 static int person_save(struct store *s, const struct person *p)
 {
-	size_t nr = vs_rules_count(s->rs);
-	unsigned char blob[VS_RULES_MAX * 8];
 	sqlite3_stmt *st = s->st[ST_PERSON];
 
-	for (size_t i = 0; i < nr; i++) {
-		uint64_t v = (uint64_t)p->state[i];
-		for (int k = 0; k < 8; k++)
-			blob[i * 8 + (size_t)k] = (unsigned char)(v >> (8 * k));
-	}
 	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, p->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, vs_color_name(p->color), -1, SQLITE_STATIC);
@@ -569,9 +585,17 @@ static int person_save(struct store *s, const struct person *p)
 	sqlite3_bind_text(st, 7, vs_color_name(p->manual), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, p->manual_reason, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 9, p->manual_authority, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 10, p->last_ts);
-	sqlite3_bind_blob(st, 11, blob, (int)(nr * 8), SQLITE_STATIC);
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : db_error(s->db, "saving a person");
+}
+
+/* Save p at the end of the batch (once, however many of the batch's jobs touched it). */
+static void person_touch(struct store *s, struct person *p)
+{
+	if (p->dirty)
+		return;
+	p->dirty = 1;
+	VS_ALLOC_GROW(s->dirty, s->ndirty + 1, s->dirty_alloc);
+	s->dirty[s->ndirty++] = p;
 }
 
 /*
@@ -674,21 +698,25 @@ static int apply_scan(struct store *s, struct job *j, int64_t now)
 	const char *reason, *authority, *rule;
 	int64_t t = j->ts > p->last_ts ? j->ts : p->last_ts;
 	int near = vs_distance_km(j->lat, j->lon, j->venue_lat, j->venue_lon) <= VS_SERVE_NEAR_KM;
-	enum vs_color c;
+	const char *level = "";
+	enum vs_color c, was = p->color;
 	int rc;
 
 	if (near) {
-		enum vs_risk_level lv = vs_risk_map_level(s->risk, j->venue_area, j->ts);
-		vs_rules_observe(s->rs, p->state, VS_FACT_PRESENCE, vs_risk_level_name(lv), t);
+		level = vs_risk_level_name(vs_risk_map_level(s->risk, j->venue_area, j->ts));
+		vs_rules_observe(s->rs, p->state, VS_FACT_PRESENCE, level, t);
 	}
 	p->last_ts = t;
 	if (p->since == INT64_MIN) { /* first seen: green since now */
 		p->since = t;
 		p->since_offset = j->ts_offset;
+		person_touch(s, p);
 	}
 	c = decide(s, p, t, &reason, &authority, &rule);
 	if ((rc = change(s, p, c, reason, authority, rule, NULL, NULL, t, j->ts_offset, now, 0)))
 		return rc;
+	if (p->color != was)
+		person_touch(s, p);
 	if (!smap_get(&s->venues, j->venue_id)) {
 		st = s->st[ST_VENUE];
 		sqlite3_reset(st);
@@ -710,11 +738,10 @@ static int apply_scan(struct store *s, struct job *j, int64_t now)
 	sqlite3_bind_double(st, 5, j->lat);
 	sqlite3_bind_double(st, 6, j->lon);
 	sqlite3_bind_int(st, 7, near);
-	sqlite3_bind_text(st, 8, vs_color_name(p->color), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, level, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, vs_color_name(p->color), -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return db_error(s->db, "saving a scan");
-	if ((rc = person_save(s, p)) != 0)
-		return rc;
 	respond_code(j, p, 1, 0);
 	return 0;
 }
@@ -730,7 +757,10 @@ static int apply_assign(struct store *s, struct job *j, int64_t now)
 	p->manual = j->color;
 	set_str(&p->manual_reason, j->reason);
 	set_str(&p->manual_authority, j->authority);
-	p->last_ts = t;
+	if (p->since == INT64_MIN) {
+		p->since = t;
+		p->since_offset = j->ts_offset;
+	}
 	c = decide(s, p, t, &reason, &authority, &rule);
 	/* The entry records the operator's act even when the rules' colour stays shown. */
 	if ((rc = change(s, p, c, j->reason, j->authority, rule, j->operator_name,
@@ -741,8 +771,7 @@ static int apply_assign(struct store *s, struct job *j, int64_t now)
 		set_str(&p->reason, reason);
 		set_str(&p->authority, authority);
 	}
-	if ((rc = person_save(s, p)) != 0)
-		return rc;
+	person_touch(s, p);
 	respond_code(j, p, 0, s->head.seq);
 	return 0;
 }
@@ -772,6 +801,12 @@ static int run_batch(struct store *s, struct job *list)
 	} else {
 		for (struct job *j = list; j && !rc; j = j->next, n++)
 			rc = j->kind == JOB_SCAN ? apply_scan(s, j, now) : apply_assign(s, j, now);
+		for (size_t i = 0; i < s->ndirty; i++) {
+			if (!rc)
+				rc = person_save(s, s->dirty[i]);
+			s->dirty[i]->dirty = 0;
+		}
+		s->ndirty = 0;
 		if (!rc && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 			rc = db_error(s->db, "committing");
 	}
@@ -882,6 +917,7 @@ int store_close(struct store *s)
 	smap_release(&s->persons, person_free);
 	smap_release(&s->venues, NULL);
 	vs_risk_map_free(s->risk);
+	free(s->dirty);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
 	free(s->authority);
