@@ -99,7 +99,7 @@ static void on_signal(int sig)
 
 static void install_handlers(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 
 	atexit(at_exit_cleanup);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
@@ -206,7 +206,23 @@ struct vs_outfile {
 	char *tmp;
 	mode_t mode;
 	int slot;
+	int in_staging; /* inside an open vs_outdir: synced once, when the folder is committed */
 };
+
+/* Is path inside a staging folder that is still open? */
+static int inside_staging(const char *path)
+{
+	int inside = 0;
+
+	pthread_mutex_lock(&temps_lock);
+	for (int i = 0; i < MAX_TEMPS && !inside; i++) {
+		size_t len = strlen(temps[i].path);
+		inside = temps[i].used && temps[i].is_dir && !strncmp(path, temps[i].path, len) &&
+			 path[len] == '/';
+	}
+	pthread_mutex_unlock(&temps_lock);
+	return inside;
+}
 
 int vs_outfile_open(struct vs_outfile **out, const char *path, mode_t mode)
 {
@@ -218,6 +234,7 @@ int vs_outfile_open(struct vs_outfile **out, const char *path, mode_t mode)
 	f->path = vs_xstrdup(path);
 	f->tmp = vs_xasprintf("%s.tmp.XXXXXX", path);
 	f->mode = mode;
+	f->in_staging = inside_staging(path);
 	fd = mkostemp(f->tmp, O_CLOEXEC);
 	if (fd < 0) {
 		int rc = vs_error_set(VS_EIO, "'%s': %s", path, strerror(errno));
@@ -263,7 +280,7 @@ int vs_outfile_commit(struct vs_outfile *f)
 	if (fflush(f->stream) != 0 || ferror(f->stream) || write_fault_now())
 		rc = vs_error_set(VS_EIO, "'%s': write failed: %s", f->path,
 				  errno ? strerror(errno) : "injected fault");
-	else if (fsync(fileno(f->stream)) != 0 && errno != EINVAL)
+	else if (!f->in_staging && fsync(fileno(f->stream)) != 0 && errno != EINVAL)
 		rc = vs_error_set(VS_EIO, "'%s': fsync failed: %s", f->path, strerror(errno));
 	if (fclose(f->stream) != 0 && !rc)
 		rc = vs_error_set(VS_EIO, "'%s': close failed: %s", f->path, strerror(errno));
@@ -383,19 +400,53 @@ static int replaceable(const char *path)
 	return ok;
 }
 
+int vs_outdir_sync(struct vs_outdir *d)
+{
+	int fd = open(d->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0 || syncfs(fd) != 0)
+		rc = vs_error_set(VS_EIO, "'%s': cannot sync: %s", d->path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Make a rename in path's parent folder durable (no allocation: it runs after a commit). */
+static void sync_parent(const char *path)
+{
+	char parent[PATH_MAX];
+	char *slash;
+	int fd;
+
+	snprintf(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	if (slash)
+		*slash = '\0';
+	fd = open(slash ? (*parent ? parent : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
 int vs_outdir_commit(struct vs_outdir *d)
 {
 	int rc = 0;
 
-	if (write_fault_now())
+	if ((rc = vs_outdir_sync(d)) != 0)
+		;
+	else if (write_fault_now())
 		rc = vs_error_set(VS_EIO, "'%s': write failed: injected fault", d->path);
 	else if (!replaceable(d->path))
 		rc = vs_error_set(VS_EIO, "'%s': exists and is not an earlier venuescan output; "
 					  "not replacing it", d->path);
 	else if (vs_remove_tree(d->path) != 0)
 		rc = vs_error_set(VS_EIO, "'%s': %s", d->path, strerror(errno));
-	else if ((rc = commit_rename(d->slot, d->tmp, d->path)) == 0)
+	else if ((rc = commit_rename(d->slot, d->tmp, d->path)) == 0) {
 		d->slot = -1;
+		sync_parent(d->path);
+	}
 	if (rc)
 		vs_remove_tree(d->tmp);
 	outdir_free(d);

@@ -44,6 +44,11 @@ struct vs_outdir;
 
 int vs_outdir_open(struct vs_outdir **out, const char *path);
 const char *vs_outdir_path(const struct vs_outdir *d);
+/*
+ * Flush everything written under the staging folder to disk.  Files written inside an open
+ * staging folder are not fsynced one by one; this (which commit calls) syncs them at once.
+ */
+int vs_outdir_sync(struct vs_outdir *d);
 int vs_outdir_commit(struct vs_outdir *d);
 void vs_outdir_abort(struct vs_outdir *d);
 

@@ -1,21 +1,13 @@
 /*
- * `venuescan venue make`: sign venue codes (payload.h) and render them as posters (qr.h),
- * one from flags or one per row of a venues.csv.  A batch is rendered on two threads, each
- * taking every other row, into a staging folder beside the destination; only when every
- * poster is written does the staging folder become the destination (if it did not exist)
- * or are its files moved into the existing destination.  So an error or an interrupt
- * leaves no poster from the failed run behind, and each poster depends only on its row,
- * the key and the time, so the files are identical to a serial run's.
+ * `venuescan venue make`: flags in, posters out (poster.h does the work), one JSON line per
+ * code.  The lines are composed before the posters are committed and printed after, so a
+ * failure can never come between a poster landing and its line being printed.
  */
-#include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include <uuid/uuid.h>
 
@@ -25,14 +17,14 @@
 #include "venuescan/image.h"
 #include "venuescan/keys.h"
 #include "venuescan/mem.h"
-#include "venuescan/payload.h"
+#include "venuescan/poster.h"
 #include "venuescan/qr.h"
 #include "venuescan/time.h"
 #include "venuescan/venues.h"
 #include "cli.h"
 
 #define CMD "venue make"
-#define BATCH_THREADS 2
+#define BATCH_THREADS 2 /* both cores of the machines we run on; the output does not depend on it */
 #define VALID_FOR_MAX 2147483647L
 
 const char cmd_venue_make_help[] =
@@ -79,42 +71,29 @@ struct make_opts {
 	int64_t iat;
 };
 
-/* Sign one venue's code with key; *payload is the caller's. */
-static int sign_venue(const struct vs_venue *v, const struct make_opts *o,
-		      const struct vs_issuer_key *key, char **payload)
+static void add_code_line(struct vs_buf *out, const char *file, const char *id,
+			  const char *payload)
 {
-	struct vs_venue_claims c;
-
-	memset(&c, 0, sizeof(c));
-	memcpy(c.id, v->id, sizeof(c.id));
-	c.name = v->name;
-	c.area = v->area;
-	c.lat = v->lat;
-	c.lon = v->lon;
-	c.iss = (char *)key->issuer;
-	c.iat = o->iat;
-	c.has_exp = o->valid_for > 0;
-	c.exp = o->iat + o->valid_for;
-	return vs_venue_code_sign(&c, key, payload); /* c borrows its strings: not released */
+	vs_buf_adds(out, "{\"file\":");
+	vs_buf_add_json_string(out, file, strlen(file));
+	vs_buf_addf(out, ",\"venue_id\":\"%s\",\"payload\":", id);
+	vs_buf_add_json_string(out, payload, strlen(payload));
+	vs_buf_adds(out, "}\n");
 }
 
-static void print_code(const char *file, const char *id, const char *payload)
+static void poster_opts(const struct make_opts *o, struct vs_poster_opts *po)
 {
-	struct vs_buf line = VS_BUF_INIT;
-
-	vs_buf_adds(&line, "{\"file\":");
-	vs_buf_add_json_string(&line, file, strlen(file));
-	vs_buf_addf(&line, ",\"venue_id\":\"%s\",\"payload\":", id);
-	vs_buf_add_json_string(&line, payload, strlen(payload));
-	vs_buf_adds(&line, "}\n");
-	fputs(line.data, stdout);
-	vs_buf_release(&line);
+	po->style = o->style;
+	po->iat = o->iat;
+	po->valid_for = o->valid_for;
+	po->format = o->format;
+	po->threads = BATCH_THREADS;
 }
-
-/* --- one venue ---------------------------------------------------------------------- */
 
 static int make_one(const struct make_opts *o, const struct vs_issuer_key *key)
 {
+	struct vs_poster_opts po;
+	struct vs_buf line = VS_BUF_INIT;
 	struct vs_venue v;
 	char *payload = NULL;
 	int rc;
@@ -134,164 +113,46 @@ static int make_one(const struct make_opts *o, const struct vs_issuer_key *key)
 	v.area = (char *)o->area;
 	v.lat = o->lat;
 	v.lon = o->lon;
-	rc = sign_venue(&v, o, key, &payload);
+	poster_opts(o, &po);
+	rc = vs_poster_sign(&v, key, &po, &payload);
+	if (rc)
+		goto out;
+	add_code_line(&line, o->out, v.id, payload);
+	rc = vs_qr_render_file(payload, strlen(payload), &po.style, o->out);
 	if (!rc)
-		rc = vs_qr_render_file(payload, strlen(payload), &o->style, o->out);
-	if (!rc)
-		print_code(o->out, v.id, payload);
+		fputs(line.data, stdout);
+out:
 	free(payload);
-	return rc;
-}
-
-/* --- a batch ------------------------------------------------------------------------ */
-
-struct batch {
-	const struct make_opts *o;
-	const struct vs_issuer_key *key;
-	const struct vs_venue_list *venues;
-	const char *stage;   /* staging folder */
-	char **payloads;     /* one per venue, filled by the workers */
-	atomic_size_t first_failed; /* lowest row that failed so far; n when none */
-};
-
-struct worker {
-	struct batch *b;
-	size_t start;         /* rows start, start + BATCH_THREADS, ... */
-	pthread_t thread;
-	int rc;
-	size_t failed;        /* the row rc belongs to */
-	char message[1024];   /* vs_error_message() is per thread: keep a copy */
-};
-
-static void note_failure(struct worker *w, size_t row, int rc)
-{
-	size_t seen = atomic_load(&w->b->first_failed);
-
-	w->rc = rc;
-	w->failed = row;
-	snprintf(w->message, sizeof(w->message), "'%s': venue '%s': %s", w->b->o->batch,
-		 w->b->venues->items[row].id, vs_error_message());
-	while (row < seen && !atomic_compare_exchange_weak(&w->b->first_failed, &seen, row))
-		;
-}
-
-/*
- * Make every BATCH_THREADS-th poster.  A worker stops at its first failure and skips rows
- * after the lowest failure any worker has seen, so the error reported is always the one
- * of the first bad row, as in a serial run.
- */
-static void *batch_worker(void *arg)
-{
-	struct worker *w = arg;
-	struct batch *b = w->b;
-
-	for (size_t i = w->start; i < b->venues->n; i += BATCH_THREADS) {
-		const struct vs_venue *v = &b->venues->items[i];
-		char *path;
-		int rc;
-
-		if (i > atomic_load(&b->first_failed))
-			break;
-		rc = sign_venue(v, b->o, b->key, &b->payloads[i]);
-		if (!rc) {
-			path = vs_xasprintf("%s/%s.%s", b->stage, v->id, b->o->format);
-			rc = vs_qr_render_file(b->payloads[i], strlen(b->payloads[i]), &b->o->style,
-					       path);
-			free(path);
-		}
-		if (rc) {
-			note_failure(w, i, rc);
-			break;
-		}
-	}
-	return NULL;
-}
-
-/* Move every staged poster into the existing folder dir. */
-static int move_into(const struct batch *b, const char *dir)
-{
-	int rc = 0;
-
-	for (size_t i = 0; !rc && i < b->venues->n; i++) {
-		const char *id = b->venues->items[i].id;
-		char *from = vs_xasprintf("%s/%s.%s", b->stage, id, b->o->format);
-		char *to = vs_xasprintf("%s/%s.%s", dir, id, b->o->format);
-
-		if (rename(from, to) != 0)
-			rc = vs_error_set(VS_EIO, "'%s': %s", to, strerror(errno));
-		free(from);
-		free(to);
-	}
+	vs_buf_release(&line);
 	return rc;
 }
 
 static int make_batch(const struct make_opts *o, const struct vs_issuer_key *key)
 {
 	struct vs_venue_list venues = VS_VENUE_LIST_INIT;
-	struct worker workers[BATCH_THREADS];
-	struct vs_outdir *od = NULL;
-	struct batch b;
-	struct stat st;
-	int rc, exists, started = 0;
+	struct vs_poster_batch *batch = NULL;
+	struct vs_poster_opts po;
+	struct vs_buf lines = VS_BUF_INIT;
+	int rc;
 
-	memset(&b, 0, sizeof(b));
-	memset(workers, 0, sizeof(workers));
-	exists = stat(o->out_dir, &st) == 0;
-	if (exists && !S_ISDIR(st.st_mode)) {
-		rc = vs_error_set(VS_EINVAL, "'%s': exists and is not a folder", o->out_dir);
+	if ((rc = vs_venues_read(o->batch, &venues)) != 0)
+		return rc;
+	poster_opts(o, &po);
+	if ((rc = vs_poster_batch_render(&venues, key, &po, o->out_dir, &batch)) != 0) {
+		vs_error_prefix("'%s'", o->batch);
 		goto out;
 	}
-	rc = vs_venues_read(o->batch, &venues);
-	if (rc)
-		goto out;
-	rc = vs_outdir_open(&od, o->out_dir);
-	if (rc)
-		goto out;
-	b.o = o;
-	b.key = key;
-	b.venues = &venues;
-	b.stage = vs_outdir_path(od);
-	b.payloads = vs_xcalloc(venues.n ? venues.n : 1, sizeof(*b.payloads));
-	atomic_init(&b.first_failed, venues.n);
-	for (int t = 0; t < BATCH_THREADS; t++) {
-		workers[t].b = &b;
-		workers[t].start = (size_t)t;
-		if (pthread_create(&workers[t].thread, NULL, batch_worker, &workers[t]) != 0) {
-			rc = vs_error_set(VS_EIO, "cannot start a rendering thread");
-			break;
-		}
-		started++;
-	}
-	for (int t = 0; t < started; t++)
-		pthread_join(workers[t].thread, NULL);
-	if (rc)
-		goto out;
-	for (int t = 0; t < BATCH_THREADS; t++)
-		if (workers[t].rc && workers[t].failed == atomic_load(&b.first_failed)) {
-			rc = vs_error_set(workers[t].rc, "%s", workers[t].message);
-			goto out;
-		}
-	if (!exists) {
-		rc = vs_outdir_commit(od);
-		od = NULL;
-	} else {
-		rc = move_into(&b, o->out_dir);
-		vs_outdir_abort(od); /* the staging folder, empty now unless a move failed */
-		od = NULL;
-	}
-	if (rc)
-		goto out;
-	/* printed last: a reader of this output (or SIGPIPE) cannot stop the commit */
+	/* the lines are composed before the commit: nothing may fail after it */
 	for (size_t i = 0; i < venues.n; i++) {
 		char *file = vs_xasprintf("%s/%s.%s", o->out_dir, venues.items[i].id, o->format);
-		print_code(file, venues.items[i].id, b.payloads[i]);
+		add_code_line(&lines, file, venues.items[i].id, vs_poster_batch_payload(batch, i));
 		free(file);
 	}
+	rc = vs_poster_batch_commit(batch);
+	if (!rc && lines.data)
+		fputs(lines.data, stdout);
 out:
-	vs_outdir_abort(od);
-	for (size_t i = 0; b.payloads && i < venues.n; i++)
-		free(b.payloads[i]);
-	free(b.payloads);
+	vs_buf_release(&lines);
 	vs_venue_list_release(&venues);
 	return rc;
 }
