@@ -722,6 +722,8 @@ static int key_misuse(struct parser *p, const char *key, char *v)
 		return parse_trange(p, key, v, &m->window);
 	if (!strcmp(key, "action_window"))
 		return parse_trange(p, key, v, &m->action_window);
+	if (!strcmp(key, "red_window"))
+		return parse_trange(p, key, v, &m->red_window);
 	if (!strcmp(key, "late"))
 		return parse_trange(p, key, v, &m->late);
 	if (!strcmp(key, "in_person"))

@@ -457,6 +457,10 @@ static void script_of(const struct ctx *c, uint64_t p, struct script *sc)
 			sc->flip_action = sc->red + 10 * MIN + vs_rng_range(&r, 0, HOUR);
 		sc->flip_green = sc->flip_action + in_range(&r, f->green_delay);
 		sc->flip_red = sc->flip_green + in_range(&r, f->red_delay);
+		if (f->red_window.hi) {
+			int64_t t = in_range(&r, f->red_window);
+			sc->flip_red = t > sc->flip_green ? t : sc->flip_green + 10 * MIN;
+		}
 		if (sc->leave != NONE64 && sc->leave <= sc->flip_red)
 			sc->leave = sc->flip_red + vs_rng_range(&r, HOUR, 4 * HOUR);
 	}

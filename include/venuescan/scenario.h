@@ -101,6 +101,7 @@ struct vs_scn_misuse {
 	size_t action_venue;        /* where the action happens (SIZE_MAX: where they are) */
 	size_t among;               /* flip: the misuse rule whose reds it acts on */
 	struct vs_scn_range green_delay, red_delay;
+	struct vs_scn_range red_window; /* flip: red again in this window (overrides red_delay) */
 	/* all that push a colour */
 	struct vs_scn_range delay;  /* scan/action to code change */
 	char **reasons;             /* reason texts, one drawn per person */
