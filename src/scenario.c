@@ -881,8 +881,8 @@ static int end_section(struct parser *p)
 		rc = serr(p, "[attribute %s] needs values", p->s->attributes[p->s->nattributes - 1].name);
 	else if (p->sec == SEC_GROUP) {
 		struct vs_scn_group *g = &p->s->groups[p->s->ngroups - 1];
-		if (!g->count || !g->homes.n)
-			rc = serr(p, "[group %s] needs count and homes", g->name);
+		if (!g->count || !g->homes.n || !g->nattrs)
+			rc = serr(p, "[group %s] needs count, attrs and homes", g->name);
 	} else if (p->sec == SEC_MISUSE)
 		rc = end_misuse(p);
 	for (size_t i = 0; i < p->nseen; i++)
@@ -1082,7 +1082,7 @@ int vs_scenario_parse(const char *text, size_t len, const char *path, struct vs_
 		p.line++;
 		if ((rc = parse_line(&p, line)))
 			goto out;
-		line = nl ? nl + 1 : NULL;
+		line = nl && nl[1] ? nl + 1 : NULL;
 	}
 	if (p.sec == SEC_NONE) {
 		rc = vs_error_set(VS_EFORMAT, "%s:%lu: no [scenario] section", path, p.line);

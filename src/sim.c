@@ -292,9 +292,10 @@ static int build_population(struct ctx *c, uint64_t target)
 		}
 	}
 	if (gpersons > target) {
-		rc = vs_error_set(VS_EFORMAT, "%s: the groups' households hold %" PRIu64 " persons, "
-				  "more than the %" PRIu64 " simulated; use --persons %" PRIu64
-				  " or more", s->path, gpersons, target, gpersons * 2);
+		rc = vs_error_set(VS_EFORMAT, "%s:%lu: the groups' households hold %" PRIu64
+				  " persons, more than the %" PRIu64 " simulated; use --persons %"
+				  PRIu64 " or more", s->path, s->groups[0].line, gpersons, target,
+				  gpersons * 2);
 		goto out;
 	}
 	left = target - gpersons;

@@ -1,0 +1,235 @@
+/*
+ * Unit tests for the simulator (sim.c): household sizes against China's 2020 census, and
+ * whole runs of a small scenario — byte-identical files for 1, 2 and 3 threads, another
+ * seed differing, one label per code event, events in (day, person, time) order, exact
+ * misuse counts, and the manifest's sizes and digests.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "venuescan/error.h"
+#include "venuescan/fileio.h"
+#include "venuescan/mem.h"
+#include "venuescan/scenario.h"
+#include "venuescan/sim.h"
+
+static char tmpdir[] = "/tmp/vs-test-sim.XXXXXX";
+
+static void test_household_sizes_match_census(void **state)
+{
+	static const double census[8] = { 0.2539, 0.2968, 0.2099, 0.1317, 0.0619, 0.0283,
+					  0.0120, 0.0055 };
+	uint64_t count[9] = { 0 }, persons = 0;
+	const uint64_t n = 400000;
+	(void)state;
+
+	for (uint64_t h = 0; h < n; h++) {
+		unsigned k = vs_sim_household_size(2020, h);
+		assert_true(k >= 1 && k <= 8);
+		count[k]++;
+		persons += k;
+	}
+	for (unsigned k = 1; k <= 8; k++) {
+		double share = (double)count[k] / (double)n;
+		if (share < census[k - 1] - 0.003 || share > census[k - 1] + 0.003)
+			fail_msg("size %u: share %.4f, census %.4f", k, share, census[k - 1]);
+	}
+	/* 7 and more: 1.75% */
+	assert_true((double)(count[7] + count[8]) / (double)n > 0.0155 &&
+		    (double)(count[7] + count[8]) / (double)n < 0.0195);
+	/* mean about 2.62 (2.61 with 7+ split as 7 and 8) */
+	assert_true((double)persons / (double)n > 2.60 && (double)persons / (double)n < 2.63);
+	/* the draw is a function of (seed, household) */
+	assert_int_equal(vs_sim_household_size(5, 77), vs_sim_household_size(5, 77));
+}
+
+static struct vs_scenario *scale_scenario(void)
+{
+	char path[4096];
+	struct vs_scenario *s = NULL;
+	const char *f = getenv("FIXTURES");
+
+	snprintf(path, sizeof(path), "%s/scenarios/scale.ini", f ? f : "fixtures");
+	if (vs_scenario_load(path, &s))
+		fail_msg("%s", vs_error_message());
+	return s;
+}
+
+static char *slurp(const char *dir, const char *name, size_t *len)
+{
+	struct vs_buf b = VS_BUF_INIT;
+	char *path = vs_xasprintf("%s/%s", dir, name);
+
+	if (vs_file_read_all(path, 1u << 30, &b))
+		fail_msg("%s", vs_error_message());
+	free(path);
+	return vs_buf_detach(&b, len);
+}
+
+static int same_file(const char *a, const char *b, const char *name)
+{
+	size_t la, lb;
+	char *x = slurp(a, name, &la), *y = slurp(b, name, &lb);
+	int same = la == lb && !memcmp(x, y, la);
+
+	free(x);
+	free(y);
+	return same;
+}
+
+static void run(const struct vs_scenario *s, unsigned threads, uint64_t seed, const char *out,
+		struct vs_sim_stats *st)
+{
+	struct vs_sim_options o = { 0 };
+
+	o.threads = threads;
+	o.persons = 3000;
+	o.seed = seed;
+	o.has_seed = 1;
+	if (vs_simulate(s, &o, out, st))
+		fail_msg("%s", vs_error_message());
+}
+
+static void test_threads_give_identical_files(void **state)
+{
+	static const char *const files[] = { "persons.csv", "venues.csv", "areas.csv",
+					     "events.csv", "labels.csv", "manifest.json" };
+	struct vs_scenario *s = scale_scenario();
+	struct vs_sim_stats st[4];
+	char dirs[4][4200];
+	(void)state;
+
+	for (unsigned t = 1; t <= 3; t++) {
+		snprintf(dirs[t], sizeof(dirs[t]), "%s/t%u", tmpdir, t);
+		run(s, t, 11, dirs[t], &st[t]);
+	}
+	snprintf(dirs[0], sizeof(dirs[0]), "%s/seed12", tmpdir);
+	run(s, 2, 12, dirs[0], &st[0]);
+	assert_int_equal(st[1].persons, 3000);
+	assert_true(st[1].events > 3000);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (!same_file(dirs[1], dirs[2], files[i]) || !same_file(dirs[1], dirs[3], files[i]))
+			fail_msg("%s differs between thread counts", files[i]);
+	}
+	assert_false(same_file(dirs[1], dirs[0], "events.csv"));
+	assert_false(same_file(dirs[1], dirs[0], "persons.csv"));
+	assert_true(same_file(dirs[1], dirs[0], "venues.csv"));
+	vs_scenario_free(s);
+}
+
+/* The dataset's own structure: labels, order, exact misuse counts, household ids. */
+static void test_dataset_structure(void **state)
+{
+	char dir[4200];
+	size_t len;
+	char *events, *labels, *persons, *line, *save = NULL;
+	uint64_t codes = 0, nlabels = 0, misuse = 0, lines = 0;
+	char last_day[11] = "";
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s/t1", tmpdir);
+	events = slurp(dir, "events.csv", &len);
+	labels = slurp(dir, "labels.csv", &len);
+	persons = slurp(dir, "persons.csv", &len);
+
+	/* events: the day never goes back; within a day, a person's events are in time order */
+	{
+		char last_person[37] = "", last_ts[32] = "";
+		for (line = strtok_r(events, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			if (lines++ == 0) {
+				assert_string_equal(line, "ts,person_id,kind,venue_id,area,lat,lon,value,"
+							  "reason,authority");
+				continue;
+			}
+			assert_true(strlen(line) > 70 && line[25] == ',' && line[62] == ',');
+			assert_memory_equal(line + 19, "+08:00", 6);
+			if (strncmp(line, last_day, 10) < 0)
+				fail_msg("line %lu: day goes back: %.40s", (unsigned long)lines, line);
+			if (strncmp(line, last_day, 10)) {
+				memcpy(last_day, line, 10);
+				last_person[0] = 0;
+			}
+			if (!strncmp(line + 26, last_person, 36) && strncmp(line, last_ts, 25) < 0)
+				fail_msg("line %lu: a person's time goes back", (unsigned long)lines);
+			memcpy(last_person, line + 26, 36);
+			last_person[36] = 0;
+			memcpy(last_ts, line, 25);
+			last_ts[25] = 0;
+			codes += !strncmp(line + 63, "code,", 5);
+		}
+	}
+	save = NULL;
+	for (line = strtok_r(labels, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (nlabels++ == 0) {
+			assert_string_equal(line, "ts,person_id,cause");
+			continue;
+		}
+		assert_true(!strncmp(line + 63, "published:", 10) || !strncmp(line + 63, "misuse:", 7));
+		misuse += !strcmp(line + 63, "misuse:office_scan");
+	}
+	assert_int_equal(codes, nlabels - 1);
+	assert_int_equal(misuse, 40); /* in_person 28 + photo 12, exactly */
+
+	/* persons: 3000 rows, every one with a household id; 40 petitioners */
+	{
+		uint64_t rows = 0, petitioners = 0;
+		save = NULL;
+		for (line = strtok_r(persons, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			if (rows++ == 0)
+				continue;
+			assert_true(line[36] == ',' && line[73] == ',');
+			petitioners += strstr(line, "petitioner=1") != NULL;
+		}
+		assert_int_equal(rows - 1, 3000);
+		assert_int_equal(petitioners, 40);
+	}
+	free(events);
+	free(labels);
+	free(persons);
+}
+
+static void test_bad_sizes_leave_nothing(void **state)
+{
+	struct vs_scenario *s = scale_scenario();
+	struct vs_sim_options o = { 0 };
+	char dir[4200];
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s/toosmall", tmpdir);
+	o.persons = 20; /* fewer than the petitioners' households */
+	assert_int_equal(vs_simulate(s, &o, dir, NULL), VS_EFORMAT);
+	assert_non_null(strstr(vs_error_message(), "scale.ini:"));
+	assert_int_equal(access(dir, F_OK), -1);
+	vs_scenario_free(s);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return vs_remove_tree(tmpdir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_household_sizes_match_census),
+		cmocka_unit_test(test_threads_give_identical_files),
+		cmocka_unit_test(test_dataset_structure),
+		cmocka_unit_test(test_bad_sizes_leave_nothing),
+	};
+	return cmocka_run_group_tests_name("sim", tests, setup, teardown);
+}
