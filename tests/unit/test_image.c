@@ -68,6 +68,34 @@ static void test_png_round_trip(void **state)
 	round_trip("UPPER.PNG");
 }
 
+/* A black-and-white image is written with 1 bit per pixel (byte 24 of a PNG is the bit
+ * depth) and reads back exactly, even with a width that is not a multiple of 8. */
+static void test_png_bilevel_is_one_bit(void **state)
+{
+	struct vs_image a, b;
+	struct vs_buf file;
+	char *path = vs_xasprintf("%s/bilevel.png", tmpdir);
+	(void)state;
+
+	assert_int_equal(vs_image_init(&a, 29, 11, 255), 0);
+	for (int i = 0; i < 29 * 11; i += 3)
+		a.pixels[i] = 0;
+	assert_int_equal(vs_image_write(path, &a), 0);
+	assert_int_equal(vs_file_read_all(path, 0, &file), 0);
+	assert_int_equal((unsigned char)file.data[24], 1);
+	vs_buf_release(&file);
+	assert_int_equal(vs_image_read(path, &b), 0);
+	assert_memory_equal(a.pixels, b.pixels, 29 * 11);
+	vs_image_release(&b);
+	a.pixels[5] = 128; /* one grey pixel: 8 bits again */
+	assert_int_equal(vs_image_write(path, &a), 0);
+	assert_int_equal(vs_file_read_all(path, 0, &file), 0);
+	assert_int_equal((unsigned char)file.data[24], 8);
+	vs_buf_release(&file);
+	vs_image_release(&a);
+	free(path);
+}
+
 static void test_pgm_round_trip(void **state)
 {
 	(void)state;
@@ -198,6 +226,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_png_round_trip),
+		cmocka_unit_test(test_png_bilevel_is_one_bit),
 		cmocka_unit_test(test_pgm_round_trip),
 		cmocka_unit_test(test_pgm_16bit_and_comments),
 		cmocka_unit_test(test_png_rgba_composed_over_white),
