@@ -5,9 +5,11 @@
  * test over 2x2 tables (holds the value x had the outcome), one per stratum, adjusts the
  * p-values with Benjamini-Hochberg, and flags the strongest significant excess (smallest
  * p, then largest |log OR|, then name).  The next round stratifies by the original stratum
- * crossed with each person's value of every flagged attribute, so a value whose excess
- * only follows a flagged one (an age band beside depositors) loses it.  Values of a
- * flagged attribute keep the result of the round their attribute was flagged in.
+ * crossed with whether the person holds each flagged value, so a value whose excess only
+ * follows a flagged one (an age band beside depositors) loses it, while another targeted
+ * value of the same attribute (a second bank beside the first) keeps its own.  Each value's
+ * result is that of the last round it was tested in (a flagged value: the round it was
+ * flagged in).
  *
  * Counting is one pass over the persons per round: a hash from (value, stratum) to the
  * cell counts, then each value's strata in a fixed order, so sums and results do not
@@ -258,27 +260,22 @@ int vs_association_run(struct vs_findings *f)
 		outcomes += f->persons[i].outcome;
 	}
 	for (size_t round = 0; round < nvalues; round++) {
-		uint32_t best, key;
+		uint32_t best;
 		struct u64map map;
 		if ((rc = run_round(f, stratum, nstrata, res, round, &best)) != 0)
 			goto out;
 		if (best == VS_NONE)
 			break;
 		res[best].flagged = true;
+		res[best].decided = true;
 		f->value_flagged[best] = 1;
 		f->flagged_ids[f->nflagged] = best;
 		f->flagged[f->nflagged++] = vs_text(&f->values, best);
-		/* values of the flagged attribute are decided: their last test stands */
-		key = f->value_key[best];
-		for (size_t v = 0; v < nvalues; v++)
-			if (f->value_key[v] == key)
-				res[v].decided = true;
-		/* new strata: old stratum x the person's value of the flagged attribute */
-		u64map_init(&map, nstrata);
+		/* new strata: old stratum x whether the person holds the flagged value */
+		u64map_init(&map, nstrata * 2);
 		for (size_t i = 0; i < f->npersons; i++) {
-			uint32_t v = vs_person_value_of(f, (uint32_t)i, key);
-			int added;
-			stratum[i] = u64map_add(&map, (uint64_t)stratum[i] << 32 | v, &added);
+			int added, holds = vs_person_value_of(f, (uint32_t)i, f->value_key[best]) == best;
+			stratum[i] = u64map_add(&map, (uint64_t)stratum[i] << 1 | (uint64_t)holds, &added);
 		}
 		nstrata = map.n;
 		u64map_release(&map);

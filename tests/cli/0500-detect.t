@@ -55,6 +55,10 @@ is "$(printf '%s\n' "$out" | jq -r 'select(.kind=="association" and .value=="ron
 is "$(printf '%s\n' "$out" | jq -s '[.[] | select(.kind=="association" and .flagged and
 	(.attribute=="age_band" or .attribute=="sex"))] | length')" 0 "stepwise: no age band, no sex"
 
+run vs detect --format jsonl "$D/banks"
+is "$(printf '%s\n' "$out" | jq -r 'select(.kind=="summary") | .flagged_values | sort | join(",")')" \
+	"bank=a,bank=b,bank=c,bank=d" "banks: the four targeted values of one attribute flagged"
+
 run vs detect --format jsonl "$D/household"
 is "$(printf '%s\n' "$out" | jq -s '[.[] | select(.kind=="household_discordance"
 	and .colors==["red","green"])] | length')" 40 "household: 40 discordant pairs"

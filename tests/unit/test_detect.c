@@ -177,6 +177,23 @@ static void test_stepwise(void **state)
 	vs_findings_free(f);
 }
 
+/* One attribute, four targeted values: each flagged in turn, within the ones before it. */
+static void test_banks(void **state)
+{
+	struct vs_findings *f = run("banks");
+	const struct vs_detect_summary *s = vs_findings_summary(f);
+	const struct vs_association *d = assoc(f, "bank", "d");
+
+	(void)state;
+	assert_int_equal(s->nflagged, 4);
+	for (size_t i = 0; i < s->nflagged; i++)
+		assert_true(!strncmp(s->flagged_values[i], "bank=", 5));
+	assert_true(d->flagged);
+	assert_int_equal(d->nconditioned, 3);
+	assert_false(assoc(f, "sex", "f")->flagged);
+	vs_findings_free(f);
+}
+
 static void test_household(void **state)
 {
 	struct vs_findings *f = run("household");
@@ -512,6 +529,7 @@ int main(void)
 		cmocka_unit_test(test_ucb_matches_r),
 		cmocka_unit_test(test_simpson_not_flagged),
 		cmocka_unit_test(test_stepwise),
+		cmocka_unit_test(test_banks),
 		cmocka_unit_test(test_household),
 		cmocka_unit_test(test_remote),
 		cmocka_unit_test(test_burst),
