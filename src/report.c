@@ -215,6 +215,7 @@ static void json_summary(struct vs_buf *b, const struct vs_detect_summary *s)
 	jint(b, "events", s->events);
 	jint(b, "events_unknown_person", s->events_unknown_person);
 	jbool(b, "time_ordered", s->sorted_path);
+	jint(b, "persons_out_of_order", s->persons_out_of_order);
 	jint(b, "code_events", s->code_events);
 	jint(b, "changes_red_yellow", s->changes_red_yellow);
 	jint(b, "unexplained", s->unexplained);
@@ -319,7 +320,7 @@ static int write_text(FILE *out, const struct vs_findings *f, const char *title)
 		    s->remote_km);
 	vs_buf_addf(&b, "%" PRIu64 " persons in %" PRIu64 " households, %" PRIu64 " events%s",
 		    s->persons, s->households, s->events,
-		    s->sorted_path ? "" : " (not time-ordered per person: sorted in memory)");
+		    s->sorted_path ? "" : " (some persons' events out of time order: sorted in memory)");
 	if (s->events_unknown_person)
 		vs_buf_addf(&b, ", %" PRIu64 " events of unknown persons skipped",
 			    s->events_unknown_person);

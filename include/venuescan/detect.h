@@ -119,6 +119,7 @@ struct vs_detect_summary {
 	double alpha, remote_km;
 	uint64_t persons, households, events, events_unknown_person;
 	bool sorted_path;                   /* events were time-ordered per person */
+	uint64_t persons_out_of_order;      /* persons whose events were sorted in memory */
 	uint64_t code_events, changes_red_yellow, unexplained, unexplained_persons;
 	uint64_t count[VS_FIND_BURST + 1];  /* findings of each kind */
 	uint64_t associations_flagged;

@@ -172,6 +172,7 @@ void vs_conformance_event(struct vs_findings *f, const struct event *e)
 		p->last_action = e->value;
 		p->last_action_ts = e->ts;
 		VS_ALLOC_GROW(f->actions, f->nactions + 1, f->aactions);
+		f->actions[f->nactions].ts = e->ts;
 		f->actions[f->nactions].person = e->person;
 		f->actions[f->nactions].token = e->value;
 		f->nactions++;

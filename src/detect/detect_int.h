@@ -54,6 +54,7 @@ struct person {
 	uint8_t last_was_code; /* the last event handled was a code event (tie order) */
 	uint8_t seen;          /* any event handled */
 	uint8_t last_unexplained; /* the latest change to red/yellow was unexplained */
+	uint8_t disordered;    /* its events are not in time order: replayed sorted */
 	uint32_t cur_area;     /* latest presence area, VS_NONE */
 	uint32_t outcome_area; /* area at the first unexplained change, VS_NONE */
 	uint32_t last_action;  /* token id of the latest action, VS_NONE */
@@ -105,6 +106,7 @@ struct remote_rec {
 };
 
 struct action_rec {
+	int64_t ts;
 	uint32_t person, token;
 };
 

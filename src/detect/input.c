@@ -240,23 +240,42 @@ static void convert_event(struct vs_findings *f, const struct vs_event *in, uint
 	}
 }
 
-static void reset_state(struct vs_findings *f)
+static void reset_person(struct vs_findings *f, size_t i)
 {
-	for (size_t i = 0; i < f->npersons; i++) {
-		struct person *p = &f->persons[i];
-		free(p->visits);
-		p->visits = NULL;
-		p->nvisits = p->avisits = 0;
-		p->color = VS_GREEN;
-		p->outcome = p->last_was_code = p->seen = p->last_unexplained = 0;
-		p->cur_area = p->outcome_area = p->last_action = VS_NONE;
-		p->last_ts = p->last_action_ts = 0;
-		vs_rules_state_init(f->rules, f->rule_state + i * f->nrules);
-	}
-	f->ncodes = f->nremotes = f->nactions = 0;
-	f->summary.events = 0;
-	f->ts_min = INT64_MAX;
-	f->ts_max = INT64_MIN;
+	struct person *p = &f->persons[i];
+
+	free(p->visits);
+	p->visits = NULL;
+	p->nvisits = p->avisits = 0;
+	p->color = VS_GREEN;
+	p->outcome = p->last_was_code = p->seen = p->last_unexplained = 0;
+	p->cur_area = p->outcome_area = p->last_action = VS_NONE;
+	p->last_ts = p->last_action_ts = 0;
+	vs_rules_state_init(f->rules, f->rule_state + i * f->nrules);
+}
+
+/* Forget what the first pass kept about persons whose events came out of order. */
+static void drop_disordered(struct vs_findings *f)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->ncodes; i++)
+		if (!f->persons[f->codes[i].person].disordered)
+			f->codes[n++] = f->codes[i];
+	f->ncodes = n;
+	n = 0;
+	for (size_t i = 0; i < f->nremotes; i++)
+		if (!f->persons[f->remotes[i].person].disordered)
+			f->remotes[n++] = f->remotes[i];
+	f->nremotes = n;
+	n = 0;
+	for (size_t i = 0; i < f->nactions; i++)
+		if (!f->persons[f->actions[i].person].disordered)
+			f->actions[n++] = f->actions[i];
+	f->nactions = n;
+	for (size_t i = 0; i < f->npersons; i++)
+		if (f->persons[i].disordered)
+			reset_person(f, i);
 }
 
 static void note_event(struct vs_findings *f, const struct event *e)
@@ -291,8 +310,12 @@ static int event_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Returns 0 done, 1 when events turned out not to be time-ordered per person, or <0. */
-static int events_streaming(struct vs_findings *f, const char *path)
+/*
+ * The first pass: every event counted, those of persons in time order handled.  A person
+ * whose events turn out not to be in order is marked and skipped from then on; *late
+ * receives how many persons were marked.
+ */
+static int events_streaming(struct vs_findings *f, const char *path, uint64_t *late)
 {
 	struct vs_event_reader *r = NULL;
 	struct vs_event in;
@@ -300,15 +323,19 @@ static int events_streaming(struct vs_findings *f, const char *path)
 	uint64_t seq = 0;
 	int rc;
 
+	*late = 0;
 	if ((rc = vs_events_open(&r, path, &f->ptable)) != 0)
 		goto out;
 	while ((rc = vs_events_next(r, &in)) == 1) {
 		convert_event(f, &in, seq++, &e);
-		if (out_of_order(f, &e)) {
-			rc = 1;
-			goto out;
-		}
 		note_event(f, &e);
+		if (f->persons[e.person].disordered)
+			continue;
+		if (out_of_order(f, &e)) {
+			f->persons[e.person].disordered = 1;
+			(*late)++;
+			continue;
+		}
 		vs_conformance_event(f, &e);
 	}
 out:
@@ -316,32 +343,47 @@ out:
 	return rc;
 }
 
+/* The second pass: the events of the marked persons, sorted in memory and replayed. */
 static int events_sorted(struct vs_findings *f, const char *path)
 {
 	struct vs_event_reader *r = NULL;
 	struct vs_event in;
 	struct event *ev = NULL;
 	size_t n = 0, alloc = 0;
+	uint64_t seq = 0;
 	int rc;
 
 	if ((rc = vs_events_open(&r, path, &f->ptable)) != 0)
 		goto out;
 	while ((rc = vs_events_next(r, &in)) == 1) {
+		if (!f->persons[in.person].disordered) {
+			seq++;
+			continue;
+		}
 		VS_ALLOC_GROW(ev, n + 1, alloc);
-		convert_event(f, &in, n, &ev[n]);
+		convert_event(f, &in, seq++, &ev[n]);
 		n++;
 	}
 	if (rc < 0)
 		goto out;
 	qsort(ev, n, sizeof(*ev), event_cmp);
-	for (size_t i = 0; i < n; i++) {
-		note_event(f, &ev[i]);
+	for (size_t i = 0; i < n; i++)
 		vs_conformance_event(f, &ev[i]);
-	}
 out:
 	free(ev);
 	vs_events_close(r);
 	return rc;
+}
+
+static int action_cmp(const void *a, const void *b)
+{
+	const struct action_rec *x = a, *y = b;
+
+	if (x->person != y->person)
+		return x->person < y->person ? -1 : 1;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->token < y->token ? -1 : x->token > y->token;
 }
 
 int vs_detect_read(struct vs_findings *f, const char *dir)
@@ -363,17 +405,23 @@ int vs_detect_read(struct vs_findings *f, const char *dir)
 	free(path);
 	f->rule_state = vs_xcalloc(f->npersons ? f->npersons * f->nrules : 1,
 				   sizeof(*f->rule_state));
-	reset_state(f);
+	for (size_t i = 0; i < f->npersons; i++)
+		reset_person(f, i);
+	f->ts_min = INT64_MAX;
+	f->ts_max = INT64_MIN;
 	path = join_path(dir, VS_DATASET_EVENTS);
-	rc = events_streaming(f, path);
-	if (rc == 1) {
-		/* not time-ordered per person: start again, sorting in memory */
-		reset_state(f);
-		f->summary.sorted_path = false;
-		rc = events_sorted(f, path);
-	} else {
-		f->summary.sorted_path = true;
+	if ((rc = events_streaming(f, path, &f->summary.persons_out_of_order)) != 0)
+		goto out;
+	f->summary.sorted_path = f->summary.persons_out_of_order == 0;
+	if (!f->summary.sorted_path) {
+		/* some persons' events out of order: read again, sort theirs in memory */
+		drop_disordered(f);
+		if ((rc = events_sorted(f, path)) != 0)
+			goto out;
 	}
+	/* one order for actions whichever path was taken, so that sums over them agree */
+	if (f->nactions)
+		qsort(f->actions, f->nactions, sizeof(*f->actions), action_cmp);
 out:
 	free(path);
 	return rc < 0 ? rc : 0;
