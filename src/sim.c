@@ -101,6 +101,7 @@ struct ctx {
 	size_t **city_areas;     /* per area: areas with venues in the same city */
 	size_t *ncity;
 	struct vs_risk_map *risk;
+	uint8_t *risky;          /* per area: some zone covers it (else always low) */
 	uint32_t blocked_mask;   /* scan rules: their venue is not a random pick for who */
 	long flip_of[MISUSE_MAX], mirror_of[MISUSE_MAX], release_of[MISUSE_MAX];
 	char *cause_pub[VS_RULES_MAX], *cause_misuse[MISUSE_MAX];
@@ -175,6 +176,13 @@ static int same_city(const char *a, const char *b)
 	sb = strchr(sb + 1, '/');
 	size_t la = sa ? (size_t)(sa - a) : strlen(a), lb = sb ? (size_t)(sb - b) : strlen(b);
 	return la == lb && !memcmp(a, b, la);
+}
+
+static enum vs_risk_level risk_at(const struct ctx *c, size_t area, int64_t t)
+{
+	if (!c->risky[area])
+		return VS_RISK_LOW;
+	return vs_risk_map_level(c->risk, c->s->areas[area].path, t);
 }
 
 /* ---- attribute sets ------------------------------------------------------------------- */
@@ -740,7 +748,7 @@ static void plan_day(struct ctx *c, uint64_t p, unsigned d, int64_t day0, struct
 		size_t k = vs_rng_pick(&r, s->trip_days.weights, s->trip_days.cumulative,
 				       s->trip_days.n);
 		if (to != pp->home &&
-		    vs_risk_map_level(c->risk, s->areas[to].path, day0) == VS_RISK_LOW) {
+		    risk_at(c, to, day0) == VS_RISK_LOW) {
 			dp->change = day0 + vs_rng_range(&r, 7 * HOUR, 11 * HOUR);
 			dp->next_area = (uint16_t)to;
 			pp->trip_area = (uint16_t)to;
@@ -751,7 +759,7 @@ static void plan_day(struct ctx *c, uint64_t p, unsigned d, int64_t day0, struct
 		int64_t noon = day0 + 12 * HOUR;
 		size_t a = dp->change != NONE64 && noon >= dp->change ? dp->next_area : dp->start_area;
 		vs_rng_init(&r, c->seed, p, d + 1, P_POSITIVE);
-		if (vs_risk_map_level(c->risk, s->areas[a].path, noon) == VS_RISK_HIGH &&
+		if (risk_at(c, a, noon) == VS_RISK_HIGH &&
 		    vs_rng_chance(&r, s->positive))
 			dp->positive = day0 + vs_rng_range(&r, 8 * HOUR, 12 * HOUR);
 	}
@@ -888,15 +896,13 @@ static void person_day(struct worker *w, struct sim_sink *k, uint64_t p, unsigne
 			ev.has_pos = 1;
 			jitter(&r, s->areas[a].lat, s->areas[a].lon, 0.02, &ev.lat, &ev.lon);
 			hit = vs_rules_observe(s->rules, w->st, VS_FACT_PRESENCE,
-					       vs_risk_level_name(vs_risk_map_level(c->risk, ev.area,
-										    mo.t)),
-					       mo.t);
+					       vs_risk_level_name(risk_at(c, a, mo.t)), mo.t);
 			sim_sink_event(k, &ev);
 			break;
 		case M_SCAN:
 		case M_SCRIPT_SCAN: {
 			const struct vs_venue *v;
-			size_t va = a;
+			size_t va = a, ea = a;
 			if (mo.kind == M_SCAN) {
 				if (a != pp->home)
 					va = c->city_areas[a][vs_rng_below(&r, c->ncity[a])];
@@ -906,8 +912,7 @@ static void person_day(struct worker *w, struct sim_sink *k, uint64_t p, unsigne
 					va = commute_area;
 				}
 				/* nobody goes into a medium- or high-risk area they do not live in */
-				if (va != a && c->s->nzones &&
-				    vs_risk_map_level(c->risk, s->areas[va].path, mo.t) != VS_RISK_LOW)
+				if (va != a && risk_at(c, va, mo.t) != VS_RISK_LOW)
 					va = a;
 				if (!s->areas[va].nvenues)
 					va = a;
@@ -925,14 +930,17 @@ static void person_day(struct worker *w, struct sim_sink *k, uint64_t p, unsigne
 						break;
 				}
 				ev.area = v->area;
+				ea = va;
 				jitter(&r, v->lat, v->lon, 0.001, &ev.lat, &ev.lon);
 			} else {
 				v = &s->venues.items[s->misuse[sc.rule].venue];
 				if (sc.photo) {
+					ea = pp->home;
 					ev.area = s->areas[pp->home].path;
 					jitter(&r, s->areas[pp->home].lat, s->areas[pp->home].lon, 0.02,
 					       &ev.lat, &ev.lon);
 				} else {
+					ea = (size_t)vs_scenario_area(s, v->area);
 					ev.area = v->area;
 					jitter(&r, v->lat, v->lon, 0.001, &ev.lat, &ev.lon);
 				}
@@ -944,9 +952,7 @@ static void person_day(struct worker *w, struct sim_sink *k, uint64_t p, unsigne
 			ev.has_pos = 1;
 			ev.value = vs_color_name(shown);
 			hit = vs_rules_observe(s->rules, w->st, VS_FACT_PRESENCE,
-					       vs_risk_level_name(vs_risk_map_level(c->risk, ev.area,
-										    mo.t)),
-					       mo.t);
+					       vs_risk_level_name(risk_at(c, ea, mo.t)), mo.t);
 			sim_sink_event(k, &ev);
 			break;
 		}
@@ -1098,30 +1104,36 @@ static void *worker_main(void *arg)
 
 static int write_persons(struct ctx *c, struct sim_file *f)
 {
-	struct vs_buf b = VS_BUF_INIT;
+	struct sim_bytes b = { NULL, 0, 0 };
 	int rc = 0;
 
 	for (uint64_t p = 0; p < c->npersons; p++) {
 		const struct person *pp = &c->persons[p];
-		char pid[37], hid[37];
+		char ids[80];
 		struct vs_rng r;
 		vs_rng_init(&r, c->seed, p, 0, P_PERSON_ID);
-		vs_rng_uuid(&r, pid);
+		vs_rng_uuid(&r, ids);
+		ids[36] = ',';
 		vs_rng_init(&r, c->seed, pp->household, 0, P_HH_ID);
-		vs_rng_uuid(&r, hid);
-		vs_buf_addf(&b, "%s,%s,", pid, hid);
+		vs_rng_uuid(&r, ids + 37);
+		ids[73] = ',';
+		sim_bytes_reserve(&b, 74);
+		memcpy(b.p + b.len, ids, 74);
+		b.len += 74;
 		sim_csv_field(&b, c->s->areas[pp->home].path);
-		vs_buf_addc(&b, ',');
+		sim_bytes_reserve(&b, 1);
+		b.p[b.len++] = ',';
 		sim_csv_field(&b, c->attr_text[pp->attrs]);
-		vs_buf_addc(&b, '\n');
+		sim_bytes_reserve(&b, 1);
+		b.p[b.len++] = '\n';
 		if (b.len > (1u << 20) || p + 1 == c->npersons) {
-			if ((rc = sim_file_write(f, b.data, b.len, 0)))
+			if ((rc = sim_file_write(f, b.p, b.len, 0)))
 				break;
-			vs_buf_reset(&b);
+			b.len = 0;
 		}
 	}
 	f->rows += c->npersons;
-	vs_buf_release(&b);
+	free(b.p);
 	return rc;
 }
 
@@ -1208,6 +1220,14 @@ static int prepare(struct ctx *c)
 		if (!c->ncity[a])
 			c->city_areas[a][c->ncity[a]++] = a;
 	}
+	c->risky = vs_xcalloc(s->nareas, 1);
+	for (size_t a = 0; a < s->nareas; a++)
+		for (size_t z = 0; z < s->nzones; z++) {
+			const char *zp = s->areas[s->zones[z].area].path, *ap = s->areas[a].path;
+			size_t n = strlen(zp);
+			if (!strncmp(ap, zp, n) && (ap[n] == 0 || ap[n] == '/'))
+				c->risky[a] = 1;
+		}
 	c->risk = vs_risk_map_new();
 	for (size_t i = 0; !rc && i < s->nzones; i++)
 		rc = vs_risk_map_add(c->risk, s->areas[s->zones[i].area].path, s->zones[i].level,
@@ -1240,6 +1260,7 @@ static void ctx_release(struct ctx *c)
 		free(c->cause_misuse[i]);
 	if (c->risk)
 		vs_risk_map_free(c->risk);
+	free(c->risky);
 }
 
 static double now_s(void)
@@ -1313,10 +1334,10 @@ int vs_simulate(const struct vs_scenario *s, const struct vs_sim_options *o, con
 				pthread_cond_wait(&c.cond, &c.lock);
 			pthread_mutex_unlock(&c.lock);
 			if (!rc)
-				rc = sim_file_write(&files[F_EVENTS], k->events.data, k->events.len,
+				rc = sim_file_write(&files[F_EVENTS], k->events.p, k->events.len,
 						    k->nevents);
 			if (!rc)
-				rc = sim_file_write(&files[F_LABELS], k->labels.data, k->labels.len,
+				rc = sim_file_write(&files[F_LABELS], k->labels.p, k->labels.len,
 						    k->nlabels);
 			sim_sink_reset(k);
 			pthread_mutex_lock(&c.lock);

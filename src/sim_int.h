@@ -32,15 +32,27 @@ struct sim_event {
 	const char *cause;     /* code events: the label, "published:R" or "misuse:R" */
 };
 
+/* Bytes being formatted (unbounded: the simulator's own rows, not input). */
+struct sim_bytes {
+	char *p;
+	size_t len, cap;
+};
+
+/* Make room for more bytes. */
+void sim_bytes_reserve(struct sim_bytes *b, size_t more);
+
 /* The rows of one block for one day. */
 struct sim_sink {
-	struct vs_buf events, labels;
+	struct sim_bytes events, labels;
 	uint64_t nevents, nlabels;
 	int offset_min;
+	int ts_valid;
+	int64_t ts_day;              /* the local day ts_text's date is (days since 1970) */
+	char ts_text[32];
 };
 
 /* Append s as one CSV field (quoted only when it needs to be; NULL or "" adds nothing). */
-void sim_csv_field(struct vs_buf *b, const char *s);
+void sim_csv_field(struct sim_bytes *b, const char *s);
 
 void sim_sink_init(struct sim_sink *k, int offset_min);
 void sim_sink_release(struct sim_sink *k);
@@ -48,12 +60,27 @@ void sim_sink_reset(struct sim_sink *k);
 /* Format ev as an events.csv row (and a labels.csv row for code events). */
 void sim_sink_event(struct sim_sink *k, const struct sim_event *ev);
 
+/* SHA-256, with the CPU's SHA extensions when it has them (sim_sha256.c), else libsodium. */
+struct sim_sha256 {
+	int fast;
+	uint32_t state[8];
+	unsigned char buf[64];
+	size_t nbuf;
+	uint64_t total;
+	crypto_hash_sha256_state sodium;
+};
+
+/* allow_fast 0 forces libsodium (tests compare the two). */
+void sim_sha256_init(struct sim_sha256 *h, int allow_fast);
+void sim_sha256_update(struct sim_sha256 *h, const void *data, size_t len);
+void sim_sha256_final(struct sim_sha256 *h, unsigned char out[32]);
+
 /* An output CSV being written: a stream, its running SHA-256, rows and bytes. */
 struct sim_file {
 	const char *name;
 	char *path;
 	FILE *f;
-	crypto_hash_sha256_state sha;
+	struct sim_sha256 sha;
 	uint64_t rows, bytes;
 };
 

@@ -23,29 +23,51 @@
 
 #define FILE_BUFFER (1u << 20)
 
+void sim_bytes_reserve(struct sim_bytes *b, size_t more)
+{
+	if (b->cap - b->len >= more)
+		return;
+	size_t cap = b->cap ? b->cap : 4096;
+	while (cap - b->len < more)
+		cap *= 2;
+	b->p = vs_xrealloc(b->p, cap);
+	b->cap = cap;
+}
+
+static inline void put(struct sim_bytes *b, const char *s, size_t n)
+{
+	sim_bytes_reserve(b, n);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static inline void putc_(struct sim_bytes *b, char c)
+{
+	sim_bytes_reserve(b, 1);
+	b->p[b->len++] = c;
+}
+
 void sim_sink_init(struct sim_sink *k, int offset_min)
 {
-	vs_buf_init(&k->events, 0);
-	vs_buf_init(&k->labels, 0);
-	k->nevents = k->nlabels = 0;
+	memset(k, 0, sizeof(*k));
 	k->offset_min = offset_min;
 }
 
 void sim_sink_release(struct sim_sink *k)
 {
-	vs_buf_release(&k->events);
-	vs_buf_release(&k->labels);
+	free(k->events.p);
+	free(k->labels.p);
+	memset(k, 0, sizeof(*k));
 }
 
 void sim_sink_reset(struct sim_sink *k)
 {
-	vs_buf_reset(&k->events);
-	vs_buf_reset(&k->labels);
+	k->events.len = k->labels.len = 0;
 	k->nevents = k->nlabels = 0;
 }
 
 /* A field with RFC 4180 quoting when it needs it (as vs_csv_write_field decides). */
-void sim_csv_field(struct vs_buf *b, const char *s)
+void sim_csv_field(struct sim_bytes *b, const char *s)
 {
 	size_t n;
 
@@ -53,20 +75,21 @@ void sim_csv_field(struct vs_buf *b, const char *s)
 		return;
 	n = strlen(s);
 	if (!strpbrk(s, ",\"\r\n") && s[0] != ' ' && s[n - 1] != ' ') {
-		vs_buf_add(b, s, n);
+		put(b, s, n);
 		return;
 	}
-	vs_buf_addc(b, '"');
+	sim_bytes_reserve(b, 2 * n + 2);
+	b->p[b->len++] = '"';
 	for (; *s; s++) {
 		if (*s == '"')
-			vs_buf_addc(b, '"');
-		vs_buf_addc(b, *s);
+			b->p[b->len++] = '"';
+		b->p[b->len++] = *s;
 	}
-	vs_buf_addc(b, '"');
+	b->p[b->len++] = '"';
 }
 
 /* A coordinate with 5 decimals (about a metre), without printf's locale or cost. */
-static void add_coord(struct vs_buf *b, double x)
+static void add_coord(struct sim_bytes *b, double x)
 {
 	char tmp[32];
 	int64_t v = (int64_t)(x * 100000.0 + (x < 0 ? -0.5 : 0.5));
@@ -74,7 +97,7 @@ static void add_coord(struct vs_buf *b, double x)
 	int n = 0;
 
 	if (v < 0)
-		vs_buf_addc(b, '-');
+		putc_(b, '-');
 	for (int i = 0; i < 5; i++) {
 		tmp[n++] = (char)('0' + a % 10);
 		a /= 10;
@@ -84,46 +107,73 @@ static void add_coord(struct vs_buf *b, double x)
 		tmp[n++] = (char)('0' + a % 10);
 		a /= 10;
 	} while (a);
+	sim_bytes_reserve(b, (size_t)n);
 	while (n)
-		vs_buf_addc(b, tmp[--n]);
+		b->p[b->len++] = tmp[--n];
+}
+
+/* Fields the day loop writes that never need quoting: times, ids, kinds, colours. */
+static inline void put_plain(struct sim_bytes *b, const char *s)
+{
+	if (s)
+		put(b, s, strlen(s));
 }
 
 void sim_sink_event(struct sim_sink *k, const struct sim_event *ev)
 {
 	char ts[VS_TIME_TEXT_MAX];
-	struct vs_buf *b = &k->events;
+	struct sim_bytes *b = &k->events;
+	size_t tslen;
 
-	vs_time_format(ev->ts, k->offset_min, ts);
-	vs_buf_adds(b, ts);
-	vs_buf_addc(b, ',');
-	vs_buf_adds(b, ev->person_id);
-	vs_buf_addc(b, ',');
-	vs_buf_adds(b, ev->kind);
-	vs_buf_addc(b, ',');
-	sim_csv_field(b, ev->venue_id);
-	vs_buf_addc(b, ',');
+	/* the date part is formatted once per local day; the time of day is patched in */
+	{
+		int64_t local = ev->ts + (int64_t)k->offset_min * 60;
+		int64_t day = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+		int tod = (int)(local - day * 86400);
+		if (!k->ts_valid || day != k->ts_day) {
+			vs_time_format(ev->ts, k->offset_min, k->ts_text);
+			k->ts_day = day;
+			k->ts_valid = 1;
+		}
+		memcpy(ts, k->ts_text, VS_TIME_TEXT_MAX);
+		ts[11] = (char)('0' + tod / 36000);
+		ts[12] = (char)('0' + tod / 3600 % 10);
+		ts[14] = (char)('0' + tod % 3600 / 600);
+		ts[15] = (char)('0' + tod % 600 / 60);
+		ts[17] = (char)('0' + tod % 60 / 10);
+		ts[18] = (char)('0' + tod % 10);
+	}
+	tslen = strlen(ts);
+	put(b, ts, tslen);
+	putc_(b, ',');
+	put_plain(b, ev->person_id);
+	putc_(b, ',');
+	put_plain(b, ev->kind);
+	putc_(b, ',');
+	put_plain(b, ev->venue_id);
+	putc_(b, ',');
 	sim_csv_field(b, ev->area);
-	vs_buf_addc(b, ',');
+	putc_(b, ',');
 	if (ev->has_pos)
 		add_coord(b, ev->lat);
-	vs_buf_addc(b, ',');
+	putc_(b, ',');
 	if (ev->has_pos)
 		add_coord(b, ev->lon);
-	vs_buf_addc(b, ',');
+	putc_(b, ',');
 	sim_csv_field(b, ev->value);
-	vs_buf_addc(b, ',');
+	putc_(b, ',');
 	sim_csv_field(b, ev->reason);
-	vs_buf_addc(b, ',');
+	putc_(b, ',');
 	sim_csv_field(b, ev->authority);
-	vs_buf_addc(b, '\n');
+	putc_(b, '\n');
 	k->nevents++;
 	if (ev->cause) {
-		vs_buf_adds(&k->labels, ts);
-		vs_buf_addc(&k->labels, ',');
-		vs_buf_adds(&k->labels, ev->person_id);
-		vs_buf_addc(&k->labels, ',');
+		put(&k->labels, ts, tslen);
+		putc_(&k->labels, ',');
+		put_plain(&k->labels, ev->person_id);
+		putc_(&k->labels, ',');
 		sim_csv_field(&k->labels, ev->cause);
-		vs_buf_addc(&k->labels, '\n');
+		putc_(&k->labels, '\n');
 		k->nlabels++;
 	}
 }
@@ -132,7 +182,7 @@ int sim_file_write(struct sim_file *sf, const void *data, size_t len, uint64_t r
 {
 	if (len && fwrite(data, 1, len, sf->f) != len)
 		return vs_error_set(VS_EIO, "'%s': cannot write: %s", sf->path, strerror(errno));
-	crypto_hash_sha256_update(&sf->sha, data, len);
+	sim_sha256_update(&sf->sha, data, len);
 	sf->bytes += len;
 	sf->rows += rows;
 	return 0;
@@ -140,17 +190,17 @@ int sim_file_write(struct sim_file *sf, const void *data, size_t len, uint64_t r
 
 int sim_file_row(struct sim_file *sf, const char *const *fields, size_t n)
 {
-	struct vs_buf b = VS_BUF_INIT;
+	struct sim_bytes b = { NULL, 0, 0 };
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
 		if (i)
-			vs_buf_addc(&b, ',');
+			putc_(&b, ',');
 		sim_csv_field(&b, fields[i]);
 	}
-	vs_buf_addc(&b, '\n');
-	rc = sim_file_write(sf, b.data, b.len, 1);
-	vs_buf_release(&b);
+	putc_(&b, '\n');
+	rc = sim_file_write(sf, b.p, b.len, 1);
+	free(b.p);
 	return rc;
 }
 
@@ -167,7 +217,7 @@ int sim_file_open(struct sim_file *sf, const char *dir, const char *name, const 
 		return rc;
 	}
 	setvbuf(sf->f, NULL, _IOFBF, FILE_BUFFER);
-	crypto_hash_sha256_init(&sf->sha);
+	sim_sha256_init(&sf->sha, 1);
 	return sim_file_write(sf, header, strlen(header), 0);
 }
 
@@ -177,7 +227,7 @@ int sim_file_close(struct sim_file *sf)
 
 	if (!sf->f)
 		return 0;
-	if (fflush(sf->f) || ferror(sf->f))
+	if (fflush(sf->f) || ferror(sf->f) || fsync(fileno(sf->f)))
 		rc = vs_error_set(VS_EIO, "'%s': cannot write: %s", sf->path, strerror(errno));
 	if (fclose(sf->f) && !rc)
 		rc = vs_error_set(VS_EIO, "'%s': cannot write: %s", sf->path, strerror(errno));
@@ -213,7 +263,7 @@ int sim_manifest_write(const char *dir, const struct vs_scenario *s, uint64_t se
 	for (size_t i = 0; i < n; i++) {
 		unsigned char h[crypto_hash_sha256_BYTES];
 		char hex[2 * crypto_hash_sha256_BYTES + 1];
-		crypto_hash_sha256_final(&files[i].sha, h);
+		sim_sha256_final(&files[i].sha, h);
 		sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 		vs_buf_adds(&b, i ? ",\n    " : "\n    ");
 		vs_buf_add_json_string(&b, files[i].name, strlen(files[i].name));

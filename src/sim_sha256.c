@@ -1,0 +1,161 @@
+/*
+ * SHA-256 for the simulator's manifest, computed while the files are written.  libsodium's
+ * portable SHA-256 runs at about 100 MB/s here, which made hashing cost more than
+ * simulating; where the CPU has the SHA extensions (SHA-NI, checked at run time) the
+ * compression function uses them instead, and libsodium remains the fallback.  Both give
+ * the same digests (test_sim.c compares them on many lengths and splits).
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "sim_int.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_SHANI_CODE 1
+
+static const uint32_t K256[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+	0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+	0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+	0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+	0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+	0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+	0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+	0xc67178f2,
+};
+
+/*
+ * Compress n 64-byte blocks into state (a..h).  The state lives in two registers as
+ * ABEF and CDGH, the layout sha256rnds2 works on; each group of four rounds adds four
+ * round constants to four message words, and the next four message words come from
+ * sha256msg1/msg2 over the previous sixteen (FIPS 180-4's schedule).
+ */
+__attribute__((target("sha,sse4.1,ssse3")))
+static void compress_shani(uint32_t state[8], const unsigned char *data, size_t n)
+{
+	const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+	__m128i tmp, s0, s1;
+
+	tmp = _mm_loadu_si128((const __m128i *)&state[0]); /* D C B A */
+	s1 = _mm_loadu_si128((const __m128i *)&state[4]);  /* H G F E */
+	tmp = _mm_shuffle_epi32(tmp, 0xB1);                 /* C D A B */
+	s1 = _mm_shuffle_epi32(s1, 0x1B);                   /* E F G H */
+	s0 = _mm_alignr_epi8(tmp, s1, 8);                   /* A B E F */
+	s1 = _mm_blend_epi16(s1, tmp, 0xF0);                /* C D G H */
+	for (; n; n--, data += 64) {
+		__m128i save0 = s0, save1 = s1, w[4];
+		for (int i = 0; i < 4; i++)
+			w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(data + 16 * i)), mask);
+		for (int g = 0; g < 16; g++) {
+			__m128i msg = _mm_add_epi32(w[g & 3],
+						    _mm_loadu_si128((const __m128i *)&K256[4 * g]));
+			s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
+			msg = _mm_shuffle_epi32(msg, 0x0E);
+			s0 = _mm_sha256rnds2_epu32(s0, s1, msg);
+			if (g < 12) {
+				__m128i t = _mm_sha256msg1_epu32(w[g & 3], w[(g + 1) & 3]);
+				t = _mm_add_epi32(t, _mm_alignr_epi8(w[(g + 3) & 3], w[(g + 2) & 3], 4));
+				w[g & 3] = _mm_sha256msg2_epu32(t, w[(g + 3) & 3]);
+			}
+		}
+		s0 = _mm_add_epi32(s0, save0);
+		s1 = _mm_add_epi32(s1, save1);
+	}
+	tmp = _mm_shuffle_epi32(s0, 0x1B);   /* F E B A */
+	s1 = _mm_shuffle_epi32(s1, 0xB1);    /* D C H G */
+	s0 = _mm_blend_epi16(tmp, s1, 0xF0); /* D C B A */
+	s1 = _mm_alignr_epi8(s1, tmp, 8);    /* H G F E */
+	_mm_storeu_si128((__m128i *)&state[0], s0);
+	_mm_storeu_si128((__m128i *)&state[4], s1);
+}
+
+static int have_shani(void)
+{
+	static int known = -1;
+
+	if (known < 0) {
+		__builtin_cpu_init();
+		known = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1") &&
+			__builtin_cpu_supports("ssse3");
+	}
+	return known;
+}
+#else
+static int have_shani(void)
+{
+	return 0;
+}
+#endif
+
+void sim_sha256_init(struct sim_sha256 *h, int allow_fast)
+{
+	static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+					0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+
+	memset(h, 0, sizeof(*h));
+	h->fast = allow_fast && have_shani();
+	if (h->fast)
+		memcpy(h->state, iv, sizeof(iv));
+	else
+		crypto_hash_sha256_init(&h->sodium);
+}
+
+void sim_sha256_update(struct sim_sha256 *h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	if (!h->fast) {
+		crypto_hash_sha256_update(&h->sodium, p, len);
+		return;
+	}
+#ifdef HAVE_SHANI_CODE
+	h->total += len;
+	if (h->nbuf) {
+		size_t take = 64 - h->nbuf < len ? 64 - h->nbuf : len;
+		memcpy(h->buf + h->nbuf, p, take);
+		h->nbuf += take;
+		p += take;
+		len -= take;
+		if (h->nbuf < 64)
+			return;
+		compress_shani(h->state, h->buf, 1);
+		h->nbuf = 0;
+	}
+	if (len >= 64) {
+		compress_shani(h->state, p, len / 64);
+		p += len / 64 * 64;
+		len %= 64;
+	}
+	memcpy(h->buf, p, len);
+	h->nbuf = len;
+#endif
+}
+
+void sim_sha256_final(struct sim_sha256 *h, unsigned char out[32])
+{
+	if (!h->fast) {
+		crypto_hash_sha256_final(&h->sodium, out);
+		return;
+	}
+#ifdef HAVE_SHANI_CODE
+	{
+		uint64_t bits = h->total * 8;
+		unsigned char pad[72] = { 0x80 };
+		size_t npad = (h->nbuf < 56 ? 56 : 120) - h->nbuf;
+		for (int i = 0; i < 8; i++)
+			pad[npad + (size_t)i] = (unsigned char)(bits >> (56 - 8 * i));
+		sim_sha256_update(h, pad, npad + 8);
+		for (int i = 0; i < 8; i++) {
+			out[4 * i] = (unsigned char)(h->state[i] >> 24);
+			out[4 * i + 1] = (unsigned char)(h->state[i] >> 16);
+			out[4 * i + 2] = (unsigned char)(h->state[i] >> 8);
+			out[4 * i + 3] = (unsigned char)h->state[i];
+		}
+	}
+#endif
+}
