@@ -109,6 +109,8 @@ void sim_sha256_update(struct sim_sha256 *h, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 
+	if (!len)
+		return;
 	if (!h->fast) {
 		crypto_hash_sha256_update(&h->sodium, p, len);
 		return;
