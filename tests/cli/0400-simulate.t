@@ -162,6 +162,15 @@ cmp -s "$TMP/s2/events.csv" "$TMP/s99/events.csv"; is "$?" 1 "another seed gives
 cmp -s "$TMP/s2/persons.csv" "$TMP/s99/persons.csv"; is "$?" 1 "another seed gives other persons"
 is "$(awk -F, '$3=="misuse:office_scan"' "$TMP/s99/labels.csv" | wc -l)" 40 "scale: the 40 targeted persons at any seed"
 
+# A progress line on a terminal (script(1) gives the command one), none otherwise.
+if command -v script >/dev/null; then
+	script -qc "'$VENUESCAN' simulate --scenario '$SCN/scale.ini' --persons 2000 --out '$TMP/tty'" /dev/null >"$TMP/tty.out" 2>&1
+	like "$(tr '\r' '\n' <"$TMP/tty.out")" 'simulate: day 14/14, 2000 persons, [0-9]+ events/s, ETA 0 s' \
+		"progress line (day, persons, events/s, ETA) on a terminal"
+	script -qc "'$VENUESCAN' simulate --quiet --scenario '$SCN/scale.ini' --persons 2000 --out '$TMP/tty'" /dev/null >"$TMP/tty.out" 2>&1
+	unlike "$(cat "$TMP/tty.out")" 'simulate: day' "--quiet: no progress line"
+fi
+
 # ---- SQLite ---------------------------------------------------------------------------
 run vs simulate --scenario "$SCN/scale.ini" --persons 2000 --out "$TMP/q" --sqlite "$TMP/q.db"
 is "$rc" 0 "--sqlite writes"
