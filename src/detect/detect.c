@@ -228,6 +228,7 @@ void vs_findings_free(struct vs_findings *f)
 		free(f->persons[i].visits);
 	free(f->persons);
 	vs_person_table_release(&f->ptable);
+	free(f->person_slots);
 	vs_intern_release(&f->households);
 	vs_intern_release(&f->areas);
 	vs_intern_release(&f->values);

@@ -122,6 +122,9 @@ struct vs_findings {
 	char *rules_name;
 
 	struct vs_person_table ptable;
+	uint64_t *person_slots;     /* id hash: hash << 32 | (index + 1), 0 empty */
+	size_t nperson_slots;       /* a power of two */
+	uint32_t last_person;       /* the previous event's person, a lookup hint */
 	struct vs_intern households, areas, values, keys, venue_ids, texts, tokens;
 	struct person *persons;
 	size_t npersons;

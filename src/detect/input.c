@@ -25,15 +25,27 @@
 
 /* ---- interning ---------------------------------------------------------------------- */
 
+/* A word-at-a-time multiplicative hash: area paths and venue ids are hashed per event. */
 static uint64_t hash_bytes(const char *s, size_t len)
 {
-	uint64_t h = UINT64_C(14695981039346656037);
+	uint64_t h = UINT64_C(0x9E3779B97F4A7C15) ^ len;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= UINT64_C(1099511628211);
+	while (len >= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = (h ^ w) * UINT64_C(0xFF51AFD7ED558CCD);
+		h ^= h >> 32;
+		s += 8;
+		len -= 8;
 	}
-	return h ^ (h >> 29);
+	if (len) {
+		uint64_t w = 0;
+		memcpy(&w, s, len);
+		h = (h ^ w) * UINT64_C(0xC4CEB9FE1A85EC53);
+	}
+	h ^= h >> 29;
+	h *= UINT64_C(0xBF58476D1CE4E5B9);
+	return h ^ (h >> 32);
 }
 
 void vs_intern_init(struct vs_intern *t)
@@ -130,6 +142,54 @@ const char *vs_person_id(const struct vs_findings *f, uint32_t p)
 
 /* ---- persons, venues, areas --------------------------------------------------------- */
 
+/*
+ * Person ids are looked up here rather than by the event reader: files list a person's
+ * events together and persons in persons.csv order more often than not, so the previous
+ * person and the next one are tried before the hash, which keeps the lookup in cache.
+ */
+static void index_persons(struct vs_findings *f)
+{
+	size_t n = 64;
+
+	while (n < f->npersons * 2)
+		n *= 2;
+	f->nperson_slots = n;
+	f->person_slots = vs_xcalloc(n, sizeof(*f->person_slots));
+	for (size_t i = 0; i < f->npersons; i++) {
+		const char *id = f->ptable.items[i].id;
+		uint64_t h = hash_bytes(id, strlen(id));
+		size_t k = (size_t)h & (n - 1);
+		while (f->person_slots[k])
+			k = (k + 1) & (n - 1);
+		f->person_slots[k] = (h >> 32) << 32 | (uint64_t)(i + 1);
+	}
+	f->last_person = VS_NONE;
+}
+
+static uint32_t find_person(struct vs_findings *f, const char *id)
+{
+	uint32_t last = f->last_person;
+	size_t len, k;
+	uint64_t h;
+
+	if (last != VS_NONE) {
+		if (!strcmp(f->ptable.items[last].id, id))
+			return last;
+		if (last + 1 < f->npersons && !strcmp(f->ptable.items[last + 1].id, id))
+			return f->last_person = last + 1;
+	}
+	len = strlen(id);
+	h = hash_bytes(id, len);
+	for (k = (size_t)h & (f->nperson_slots - 1); f->person_slots[k];
+	     k = (k + 1) & (f->nperson_slots - 1)) {
+		uint64_t slot = f->person_slots[k];
+		uint32_t i = (uint32_t)(slot & UINT32_MAX) - 1;
+		if (slot >> 32 == h >> 32 && !strcmp(f->ptable.items[i].id, id))
+			return f->last_person = i;
+	}
+	return VS_NONE;
+}
+
 static int read_persons(struct vs_findings *f, const char *path)
 {
 	struct vs_buf kv = VS_BUF_INIT;
@@ -164,6 +224,7 @@ static int read_persons(struct vs_findings *f, const char *path)
 		}
 	}
 	vs_buf_release(&kv);
+	index_persons(f);
 	return 0;
 }
 
@@ -193,16 +254,25 @@ static int read_venues(struct vs_findings *f, const char *path)
 
 /* ---- events.csv --------------------------------------------------------------------- */
 
-/* The reader's event as the detector keeps it. */
+/* Fail as the event reader would for an event about someone persons.csv does not list. */
+static int unknown_person(const char *path, const struct vs_event *in)
+{
+	return vs_error_set(VS_EFORMAT, "%s:%lu: field 'person_id': unknown person '%.64s'", path,
+			    in->line, in->person_id);
+}
+
+/* The reader's event as the detector keeps it; e->person is already set. */
 static void convert_event(struct vs_findings *f, const struct vs_event *in, uint64_t seq,
 			  struct event *e)
 {
+	uint32_t person = e->person;
+
 	memset(e, 0, sizeof(*e));
+	e->person = person;
 	e->seq = seq;
 	e->ts = in->ts;
 	e->offset_min = (int16_t)in->offset_min;
 	e->kind = (uint8_t)in->kind;
-	e->person = in->person;
 	e->area = intern_opt(&f->areas, in->area);
 	e->venue = VS_NONE;
 	e->reason = e->authority = VS_NONE;
@@ -220,7 +290,7 @@ static void convert_event(struct vs_findings *f, const struct vs_event *in, uint
 		e->value = vs_intern_add(&f->tokens, in->value, strlen(in->value));
 		break;
 	case VS_EVENT_SCAN:
-		if (*in->venue_id) {
+		if (*in->venue_id && in->has_pos && f->avenues) { /* only a distance needs it */
 			char id[64];
 			size_t n = strlen(in->venue_id);
 			if (n < sizeof(id)) {
@@ -324,9 +394,13 @@ static int events_streaming(struct vs_findings *f, const char *path, uint64_t *l
 	int rc;
 
 	*late = 0;
-	if ((rc = vs_events_open(&r, path, &f->ptable)) != 0)
+	if ((rc = vs_events_open(&r, path, NULL)) != 0)
 		goto out;
 	while ((rc = vs_events_next(r, &in)) == 1) {
+		if ((e.person = find_person(f, in.person_id)) == VS_NONE) {
+			rc = unknown_person(path, &in);
+			goto out;
+		}
 		convert_event(f, &in, seq++, &e);
 		note_event(f, &e);
 		if (f->persons[e.person].disordered)
@@ -353,14 +427,16 @@ static int events_sorted(struct vs_findings *f, const char *path)
 	uint64_t seq = 0;
 	int rc;
 
-	if ((rc = vs_events_open(&r, path, &f->ptable)) != 0)
+	if ((rc = vs_events_open(&r, path, NULL)) != 0)
 		goto out;
 	while ((rc = vs_events_next(r, &in)) == 1) {
-		if (!f->persons[in.person].disordered) {
+		uint32_t p = find_person(f, in.person_id);
+		if (p == VS_NONE || !f->persons[p].disordered) { /* unknown: seen in pass 1 */
 			seq++;
 			continue;
 		}
 		VS_ALLOC_GROW(ev, n + 1, alloc);
+		ev[n].person = p;
 		convert_event(f, &in, seq++, &ev[n]);
 		n++;
 	}
