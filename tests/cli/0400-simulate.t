@@ -193,6 +193,15 @@ mkdir -p "$TMP/notadataset" && echo keep >"$TMP/notadataset/file.txt"
 run vs simulate --scenario "$SCN/scale.ini" --persons 2000 --out "$TMP/notadataset"
 is "$rc" 2 "refuses to replace a folder that is not a dataset"
 is "$(cat "$TMP/notadataset/file.txt")" keep "and leaves it as it was"
+# Injected failures (sanitizer builds define VS_FAULT_INJECTION): nothing left behind.
+VS_FAULT_WRITE=1 "$VENUESCAN" simulate --scenario "$SCN/scale.ini" --persons 2000 --out "$TMP/fault" --quiet >/dev/null 2>&1
+if [ $? -ne 0 ]; then
+	for fault in VS_FAULT_WRITE=1 VS_FAULT_WRITE=2 VS_FAULT_ALLOC=50 VS_FAULT_ALLOC=5000; do
+		run env "$fault" "$VENUESCAN" simulate --scenario "$SCN/scale.ini" --persons 2000 --out "$TMP/fault" --quiet
+		is_error 2 "injected fault|out of memory" "$fault: one error line, exit 2"
+		[ -z "$(ls -a "$TMP" | grep fault)" ]; ok $? "$fault: no output or staging folder left"
+	done
+fi
 run vs simulate --scenario "$TMP/nonesuch.ini" --out "$TMP/bad-out"
 is_error 2 "nonesuch.ini" "a missing scenario: exit 2"
 done_testing
