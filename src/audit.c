@@ -5,6 +5,7 @@
  * rows themselves and the head row to check: an auditor with the sqlite3 shell, jq and
  * sha256sum can redo what vs_audit_verify_db does (docs/SERVICE.md shows how).
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,7 +208,25 @@ static void bad(struct vs_audit_verdict *v, int64_t seq, const char *fmt, ...)
 	va_end(ap);
 }
 
+static int head_present(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM audit_head WHERE id = 1", -1, &st, NULL) ==
+	    SQLITE_OK)
+		found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
 int vs_audit_verify_db(sqlite3 *db, struct vs_audit_verdict *v)
+{
+	return vs_audit_verify_db_cp(db, 0, NULL, v);
+}
+
+int vs_audit_verify_db_cp(sqlite3 *db, int64_t cp_seq,
+			  const unsigned char cp_hash[VS_AUDIT_HASH_LEN], struct vs_audit_verdict *v)
 {
 	static const char sql[] =
 		"SELECT seq, ts, ts_offset, recorded_at, person_id, old_color, new_color, reason,"
@@ -270,6 +289,10 @@ int vs_audit_verify_db(sqlite3 *db, struct vs_audit_verdict *v)
 			bad(v, e.seq, "hash does not match the entry and its predecessor");
 			goto out;
 		}
+		if (cp_seq == e.seq && memcmp(cp_hash, h, VS_AUDIT_HASH_LEN)) {
+			bad(v, e.seq, "does not match the published checkpoint");
+			goto out;
+		}
 		memcpy(prev, h, VS_AUDIT_HASH_LEN);
 		v->head_seq = e.seq;
 		vs_audit_hex(prev, v->head_hex);
@@ -286,7 +309,10 @@ int vs_audit_verify_db(sqlite3 *db, struct vs_audit_verdict *v)
 		}
 		goto out;
 	}
-	if (head.seq > v->head_seq)
+	if (head.seq == 0 && v->head_seq > 0 && !head_present(db))
+		bad(v, v->head_seq + 1, "the head row is missing (%lld entries verified)",
+		    (long long)v->head_seq);
+	else if (head.seq > v->head_seq)
 		bad(v, v->head_seq + 1, "missing (the head records %lld entries)",
 		    (long long)head.seq);
 	else if (head.seq < v->head_seq)
@@ -294,6 +320,9 @@ int vs_audit_verify_db(sqlite3 *db, struct vs_audit_verdict *v)
 		    (long long)head.seq);
 	else if (memcmp(head.hash, prev, VS_AUDIT_HASH_LEN))
 		bad(v, head.seq ? head.seq : 1, "the head's hash does not match the chain");
+	else if (cp_seq > v->head_seq)
+		bad(v, v->head_seq + 1, "missing (a published checkpoint holds seq %lld)",
+		    (long long)cp_seq);
 out:
 	sqlite3_finalize(st);
 	if (own_txn)
@@ -338,19 +367,45 @@ static int has_table(sqlite3 *db, const char *name)
 	return found;
 }
 
-int vs_audit_verify(const char *path, struct vs_audit_verdict *v)
+static int parse_checkpoint(const char *s, int64_t *seq, unsigned char hash[VS_AUDIT_HASH_LEN])
 {
+	char *end;
+	long long n;
+
+	n = strtoll(s, &end, 10);
+	if (end == s || *end != ':' || n < 1 || strlen(end + 1) != 2 * VS_AUDIT_HASH_LEN)
+		goto bad;
+	for (size_t i = 0; i < VS_AUDIT_HASH_LEN; i++) {
+		unsigned v;
+		if (sscanf(end + 1 + 2 * i, "%2x", &v) != 1 || !isxdigit((unsigned char)end[1 + 2 * i]) ||
+		    !isxdigit((unsigned char)end[2 + 2 * i]))
+			goto bad;
+		hash[i] = (unsigned char)v;
+	}
+	*seq = n;
+	return 0;
+bad:
+	return vs_error_set(VS_EINVAL, "checkpoint '%s': not SEQ:HASH (a seq and 64 hex digits)",
+			    s);
+}
+
+int vs_audit_verify(const char *path, const char *checkpoint, struct vs_audit_verdict *v)
+{
+	unsigned char cp_hash[VS_AUDIT_HASH_LEN];
+	int64_t cp_seq = 0;
 	sqlite3 *db = NULL;
 	int rc;
 
 	memset(v, 0, sizeof(*v));
+	if (checkpoint && (rc = parse_checkpoint(checkpoint, &cp_seq, cp_hash)) != 0)
+		return rc;
 	if ((rc = open_ro(path, &db)) != 0)
 		return rc;
 	if (!has_table(db, "audit") || !has_table(db, "audit_head")) {
 		rc = vs_error_set(VS_EFORMAT, "'%s': not a venuescan database (no audit log)", path);
 		goto out;
 	}
-	rc = vs_audit_verify_db(db, v);
+	rc = vs_audit_verify_db_cp(db, cp_seq, cp_seq ? cp_hash : NULL, v);
 	if (rc)
 		vs_error_prefix("'%s'", path);
 out:

@@ -968,7 +968,7 @@ static int listen_on(const char *spec, int *fd_out, char *addr_out, size_t addr_
 	return 0;
 }
 
-static void server_free(struct vs_server *s)
+static void close_readers(struct vs_server *s)
 {
 	for (struct reader *r = s->readers, *n; r; r = n) {
 		n = r->next;
@@ -977,6 +977,12 @@ static void server_free(struct vs_server *s)
 		sqlite3_close(r->db);
 		free(r);
 	}
+	s->readers = NULL;
+}
+
+static void server_free(struct vs_server *s)
+{
+	close_readers(s);
 	for (int i = 0; i < CACHE_SHARDS; i++) {
 		for (int k = 0; k < 256; k++)
 			for (struct cached_code *c = s->cache[i].b[k], *n; c; c = n) {
@@ -1094,6 +1100,9 @@ int vs_serve_stop(struct vs_server *s, unsigned drain_s)
 		nanosleep(&d, NULL);
 	}
 	MHD_stop_daemon(s->mhd);
+	/* Readers first: the writer's connection, closed last, checkpoints the WAL into the
+	 * database file and removes it, leaving one self-contained file. */
+	close_readers(s);
 	if (store_close(s->store) && !rc)
 		rc = VS_EDB;
 	server_free(s);

@@ -94,8 +94,17 @@ struct vs_audit_verdict {
  */
 int vs_audit_verify_db(struct sqlite3 *db, struct vs_audit_verdict *v);
 
-/* vs_audit_verify_db on the database file at path, opened read-only. */
-int vs_audit_verify(const char *path, struct vs_audit_verdict *v);
+/* As vs_audit_verify_db, also checking a published checkpoint (cp_seq 0: none). */
+int vs_audit_verify_db_cp(struct sqlite3 *db, int64_t cp_seq,
+			  const unsigned char cp_hash[VS_AUDIT_HASH_LEN], struct vs_audit_verdict *v);
+
+/*
+ * vs_audit_verify_db on the database file at path, opened read-only.  checkpoint (may be
+ * NULL) is a head published earlier ("SEQ:HEX", as `audit verify` prints it): the chain must
+ * still hold entry SEQ with that hash, which catches a tail cut together with a forged
+ * head row.  A malformed checkpoint fails with VS_EINVAL.
+ */
+int vs_audit_verify(const char *path, const char *checkpoint, struct vs_audit_verdict *v);
 
 /*
  * Write the service's database at db_path as a dataset v1 folder out_dir (atomically: all
