@@ -276,8 +276,19 @@ static void fmt_num(struct vs_buf *b, double x, bool defined)
 {
 	if (!defined || !isfinite(x))
 		vs_buf_adds(b, "-");
+	else if (x == 0)
+		vs_buf_adds(b, "0"); /* a p below the smallest double is shown as < 1e-300 below */
 	else
 		vs_buf_addf(b, "%.4g", x);
+}
+
+/* A p- or q-value: one that underflowed to 0 is shown as what it is, below 1e-300. */
+static void fmt_p(struct vs_buf *b, double p, bool defined)
+{
+	if (defined && p == 0)
+		vs_buf_adds(b, "<1e-300");
+	else
+		fmt_num(b, p, defined);
 }
 
 static void text_assoc(struct vs_buf *b, const struct vs_association *a)
@@ -296,9 +307,9 @@ static void text_assoc(struct vs_buf *b, const struct vs_association *a)
 	vs_buf_adds(b, "], X2 ");
 	fmt_num(b, a->mh.statistic, a->mh.statistic_defined);
 	vs_buf_adds(b, ", p ");
-	fmt_num(b, a->mh.p_value, a->mh.statistic_defined);
+	fmt_p(b, a->mh.p_value, a->mh.statistic_defined);
 	vs_buf_adds(b, ", q ");
-	fmt_num(b, a->q_value, !isnan(a->q_value));
+	fmt_p(b, a->q_value, !isnan(a->q_value));
 	vs_buf_addf(b, ", %zu strata", a->strata);
 	if (a->nconditioned) {
 		vs_buf_adds(b, ", within ");
@@ -422,7 +433,7 @@ static int write_text(FILE *out, const struct vs_findings *f, const char *title)
 				vs_buf_addf(&b, "    %s=%s: holder worse %" PRIu64 ", housemate worse %"
 					    PRIu64 ", p ", t->attribute, t->value, t->with_redder,
 					    t->without_redder);
-				fmt_num(&b, t->res.p_value, t->res.statistic_defined);
+				fmt_p(&b, t->res.p_value, t->res.statistic_defined);
 				vs_buf_adds(&b, "\n");
 			}
 		}
@@ -458,7 +469,7 @@ static const char html_head[] =
 	"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	"<title>venuescan detect</title>\n<style>\n"
 	"body{font:17px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans','Noto Sans CJK SC',"
-	"sans-serif;max-width:72rem;margin:2rem auto;padding:0 1.2rem;color:#1d2330;background:#fbfbfd}\n"
+	"sans-serif;max-width:80rem;margin:2rem auto;padding:0 1.2rem;color:#1d2330;background:#fbfbfd}\n"
 	"h1{font-size:1.9rem;margin-bottom:.2rem}h2{font-size:1.35rem;margin-top:2.2rem;"
 	"border-bottom:2px solid #dde1ea;padding-bottom:.2rem}\n"
 	".sub{color:#5a6375}.verdict{font-size:1.3rem;padding:1rem 1.2rem;border-radius:.6rem;"
@@ -466,9 +477,10 @@ static const char html_head[] =
 	".good{background:#e7f6ea;border-left:.5rem solid #2e7d32}\n"
 	".cards{display:flex;flex-wrap:wrap;gap:.8rem}.card{background:#fff;border:1px solid #dde1ea;"
 	"border-radius:.6rem;padding:.7rem 1rem;min-width:9rem}.card b{display:block;font-size:1.6rem}\n"
-	"table{border-collapse:collapse;width:100%;background:#fff;font-size:.95rem}"
+	"table{border-collapse:collapse;width:100%;background:#fff;font-size:.92rem;"
+	"display:block;overflow-x:auto}"
 	"th,td{border-bottom:1px solid #e4e7ee;padding:.35rem .5rem;text-align:left;vertical-align:top}\n"
-	"th{background:#f1f3f8}td.n{text-align:right;font-variant-numeric:tabular-nums}"
+	"th{background:#f1f3f8}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.t{white-space:nowrap}"
 	"tr.flag td{background:#fff4f4;font-weight:600}\n"
 	".red{color:#c62828;font-weight:700}.yellow{color:#b28704;font-weight:700}"
 	".green{color:#2e7d32;font-weight:700}\n.bar{display:inline-block;height:.8rem;"
@@ -486,53 +498,133 @@ static void html_color(struct vs_buf *b, enum vs_color c)
 	vs_buf_addf(b, "<span class=\"%s\">%s</span>", vs_color_name(c), vs_color_name(c));
 }
 
-static void html_chart(struct vs_buf *b, const struct vs_findings *f)
+static void html_chart(struct vs_buf *b, const struct vs_findings *f, int offset_min)
 {
-	int64_t start;
+	int64_t start, bin_s;
 	const uint32_t *red, *green;
-	size_t n = vs_findings_bins(f, &start, &red, &green);
+	size_t n = vs_findings_bins(f, &start, &bin_s, &red, &green), lo = 0, hi, span;
 	uint32_t max = 1;
 	const double w = 1000, hgt = 220;
 
-	if (n < 2)
+	/* show from a day before the first change counted to a day after the last */
+	while (lo < n && !red[lo] && !green[lo])
+		lo++;
+	if (lo == n)
 		return;
-	for (size_t i = 0; i < n; i++) {
+	hi = n;
+	while (hi > lo && !red[hi - 1] && !green[hi - 1])
+		hi--;
+	lo = lo > (size_t)(86400 / bin_s) ? lo - (size_t)(86400 / bin_s) : 0;
+	hi = hi + (size_t)(86400 / bin_s) < n ? hi + (size_t)(86400 / bin_s) : n;
+	span = hi - lo;
+	for (size_t i = lo; i < hi; i++) {
 		if (red[i] > max)
 			max = red[i];
 		if (green[i] > max)
 			max = green[i];
 	}
-	vs_buf_adds(b, "<h2>Changes per hour</h2>\n<p class=\"note\">Red bars: changes to red no "
-		    "rule explains. Green bars: changes back to green that undo them or that no "
-		    "release explains. Each bar is one hour; a burst is an hour far above the "
-		    "usual.</p>\n");
+	vs_buf_addf(b, "<h2>Changes over time</h2>\n<p class=\"note\">Red bars: changes to red no "
+		    "rule explains. Green bars: changes back to green that undo them, or that no "
+		    "release explains. Each bar is %s; a burst is one far above the usual.</p>\n",
+		    bin_s == 3600 ? "one hour" : "one period");
 	vs_buf_addf(b, "<svg viewBox=\"0 0 %.0f %.0f\" width=\"100%%\" role=\"img\" "
-		    "aria-label=\"changes per hour\">\n", w, hgt + 30);
-	for (size_t i = 0; i < n; i++) {
-		double x = w * (double)i / (double)n, bw = w / (double)n;
+		    "aria-label=\"changes over time\">\n", w, hgt + 30);
+	for (size_t i = lo; i < hi; i++) {
+		double x = w * (double)(i - lo) / (double)span, bw = w / (double)span;
+		double half = bw > 1.5 ? bw / 2 : 0.75;
 		if (red[i]) {
 			double hh = hgt * red[i] / max;
 			vs_buf_addf(b, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
-				    "fill=\"#c62828\"><title>%u to red</title></rect>\n", x,
-				    hgt - hh, bw > 1.5 ? bw / 2 : 0.75, hh, red[i]);
+				    "fill=\"#c62828\"><title>%u to red</title></rect>\n", x, hgt - hh,
+				    half, hh, red[i]);
 		}
 		if (green[i]) {
 			double hh = hgt * green[i] / max;
 			vs_buf_addf(b, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
 				    "fill=\"#2e7d32\"><title>%u to green</title></rect>\n",
-				    x + (bw > 1.5 ? bw / 2 : 0), hgt - hh, bw > 1.5 ? bw / 2 : 0.75,
-				    hh, green[i]);
+				    x + (bw > 1.5 ? bw / 2 : 0), hgt - hh, half, hh, green[i]);
 		}
+	}
+	/* a tick at each midnight of the offset shown */
+	for (size_t i = lo; i < hi; i++) {
+		int64_t t = start + (int64_t)i * bin_s, local = t + offset_min * 60;
+		char day[VS_TIME_TEXT_MAX];
+		if (((local % 86400) + 86400) % 86400 >= bin_s)
+			continue;
+		vs_time_format(t, offset_min, day);
+		day[10] = '\0';
+		double x = w * (double)(i - lo) / (double)span;
+		vs_buf_addf(b, "<line x1=\"%.2f\" y1=\"0\" x2=\"%.2f\" y2=\"%.0f\" stroke=\"#e4e7ee\"/>"
+			    "<text x=\"%.2f\" y=\"%.0f\" font-size=\"12\" fill=\"#5a6375\">%s</text>\n",
+			    x, x, hgt, x + 2, hgt + 18, day + 5);
 	}
 	vs_buf_addf(b, "<line x1=\"0\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#5a6375\"/>\n",
 		    hgt, w, hgt);
-	vs_buf_addf(b, "<text x=\"2\" y=\"%.0f\" font-size=\"14\" fill=\"#5a6375\">", hgt + 20);
-	add_time(b, start, 0);
-	vs_buf_addf(b, "</text><text x=\"%.0f\" y=\"%.0f\" font-size=\"14\" fill=\"#5a6375\" "
-		    "text-anchor=\"end\">", w - 2, hgt + 20);
-	add_time(b, start + (int64_t)n * 3600, 0);
-	vs_buf_addf(b, "</text><text x=\"4\" y=\"16\" font-size=\"14\" fill=\"#5a6375\">max %u per "
-		    "hour</text>\n</svg>\n", max);
+	vs_buf_addf(b, "<text x=\"4\" y=\"16\" font-size=\"14\" fill=\"#5a6375\">highest: %u in "
+		    "one bar</text>\n</svg>\n", max);
+}
+
+/* "What was found": one plain sentence per kind of evidence. */
+static void html_story(struct vs_buf *b, const struct vs_findings *f)
+{
+	const struct vs_detect_summary *s = vs_findings_summary(f);
+	size_t n = vs_findings_count(f);
+
+	vs_buf_adds(b, "<h2>What was found</h2>\n<ul>\n");
+	vs_buf_addf(b, "<li>%" PRIu64 " changes to red or yellow; <b>%" PRIu64 "</b> of them (%"
+		    PRIu64 " people) have no fact behind them that a published rule names.</li>\n",
+		    s->changes_red_yellow, s->unexplained, s->unexplained_persons);
+	for (size_t i = 0; i < n; i++) {
+		const struct vs_finding *x = vs_findings_get(f, i);
+		if (x->kind == VS_FIND_ASSOCIATION && x->u.assoc.flagged) {
+			const struct vs_association *a = &x->u.assoc;
+			vs_buf_adds(b, "<li><b>");
+			h(b, a->attribute);
+			vs_buf_adds(b, "=");
+			h(b, a->value);
+			vs_buf_addf(b, "</b>: %.1f%% of the %" PRIu64 " people who hold it got such a "
+				    "change, against %.1f%% of everyone else, comparing people in the same "
+				    "places.</li>\n", 100.0 * (double)a->outcomes_with / (double)a->persons_with,
+				    a->persons_with, a->persons_without ? 100.0 *
+				    (double)a->outcomes_without / (double)a->persons_without : 0.0);
+		} else if (x->kind == VS_FIND_BURST) {
+			vs_buf_addf(b, "<li>A burst: <b>%" PRIu64 "</b> changes to %s between ",
+				    x->u.burst.changes, x->u.burst.to_red ? "red" : "green");
+			add_time(b, x->ts, x->offset_min);
+			vs_buf_adds(b, " and ");
+			add_time(b, x->u.burst.end, x->u.burst.end_offset_min);
+			vs_buf_addf(b, " (about %.0f expected).</li>\n", x->u.burst.expected);
+		} else if (x->kind == VS_FIND_ACTION_TRIGGERED) {
+			vs_buf_adds(b, "<li>After <b>");
+			h(b, x->u.action.action);
+			vs_buf_addf(b, "</b>, the code turned %s within minutes %" PRIu64 " times out of %"
+				    PRIu64 " (%.2g expected by chance).</li>\n",
+				    vs_color_name(x->u.action.color), x->u.action.count,
+				    x->u.action.actions, x->u.action.expected);
+		}
+	}
+	if (s->count[VS_FIND_HOUSEHOLD_DISCORDANCE])
+		vs_buf_addf(b, "<li><b>%" PRIu64 "</b> times, two people of one household who had "
+			    "been in exactly the same places got different colours.</li>\n",
+			    s->count[VS_FIND_HOUSEHOLD_DISCORDANCE]);
+	if (s->count[VS_FIND_REMOTE_SCAN])
+		vs_buf_addf(b, "<li><b>%" PRIu64 "</b> scans were made more than %g km from the venue "
+			    "scanned: photos of its code, sent on.</li>\n",
+			    s->count[VS_FIND_REMOTE_SCAN], s->remote_km);
+	if (s->count[VS_FIND_REASON_MISMATCH])
+		vs_buf_addf(b, "<li><b>%" PRIu64 "</b> changes showed a reason (entry from abroad, a "
+			    "high-risk area, ...) that the person's own records contradict.</li>\n",
+			    s->count[VS_FIND_REASON_MISMATCH]);
+	vs_buf_adds(b, "</ul>\n");
+}
+
+/* The UTC offset to draw times in: that of the first timed finding, else UTC. */
+static int chart_offset(const struct vs_findings *f)
+{
+	for (size_t i = 0; i < vs_findings_count(f); i++)
+		if (vs_findings_get(f, i)->ts)
+			return vs_findings_get(f, i)->offset_min;
+	return 0;
 }
 
 static int write_html(FILE *out, const struct vs_findings *f, const char *title)
@@ -566,6 +658,7 @@ static int write_html(FILE *out, const struct vs_findings *f, const char *title)
 	vs_buf_addf(&b, "<div class=\"card\"><b>%" PRIu64 "</b>remote scans</div>",
 		    s->count[VS_FIND_REMOTE_SCAN]);
 	vs_buf_adds(&b, "</div>\n");
+	html_story(&b, f);
 
 	/* association */
 	vs_buf_adds(&b, "<h2>Which identity do the unexplained changes follow?</h2>\n<p class=\"note\">"
@@ -603,9 +696,15 @@ static int write_html(FILE *out, const struct vs_findings *f, const char *title)
 			vs_buf_adds(&b, ", ");
 			html_num(&b, a->mh.ci_high, a->mh.ci_defined);
 			vs_buf_adds(&b, "]</td><td class=\"n\">");
-			html_num(&b, a->mh.p_value, a->mh.statistic_defined);
+			if (a->mh.statistic_defined && a->mh.p_value == 0)
+				vs_buf_adds(&b, "&lt;1e-300");
+			else
+				html_num(&b, a->mh.p_value, a->mh.statistic_defined);
 			vs_buf_adds(&b, "</td><td class=\"n\">");
-			html_num(&b, a->q_value, !isnan(a->q_value));
+			if (!isnan(a->q_value) && a->q_value == 0)
+				vs_buf_adds(&b, "&lt;1e-300");
+			else
+				html_num(&b, a->q_value, !isnan(a->q_value));
 			vs_buf_adds(&b, "</td><td>");
 			vs_buf_addf(&b, "area (%zu strata)", a->strata);
 			for (size_t c = 0; c < a->nconditioned; c++) {
@@ -617,7 +716,7 @@ static int write_html(FILE *out, const struct vs_findings *f, const char *title)
 	vs_buf_adds(&b, "</table>\n");
 	if ((rc = flush(out, &b)) != 0)
 		goto out;
-	html_chart(&b, f);
+	html_chart(&b, f, chart_offset(f));
 
 	static const struct {
 		enum vs_finding_kind kind;
@@ -678,7 +777,7 @@ static int write_html(FILE *out, const struct vs_findings *f, const char *title)
 			shown++;
 			vs_buf_adds(&b, "<tr>");
 			if (x->kind != VS_FIND_ACTION_TRIGGERED) {
-				vs_buf_adds(&b, "<td>");
+				vs_buf_adds(&b, "<td class=\"t\">");
 				add_time(&b, x->ts, x->offset_min);
 				vs_buf_adds(&b, "</td>");
 			}
@@ -706,7 +805,7 @@ static int write_html(FILE *out, const struct vs_findings *f, const char *title)
 				vs_buf_addf(&b, "</td><td class=\"n\">%.1f km</td>", x->u.remote.distance_km);
 				break;
 			case VS_FIND_BURST:
-				vs_buf_adds(&b, "<td>");
+				vs_buf_adds(&b, "<td class=\"t\">");
 				add_time(&b, x->u.burst.end, x->u.burst.end_offset_min);
 				vs_buf_addf(&b, "</td><td>%s</td><td class=\"n\">%" PRIu64 "</td>"
 					    "<td class=\"n\">%.3g</td>", x->u.burst.to_red ?

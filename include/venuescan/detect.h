@@ -157,9 +157,13 @@ const struct vs_finding *vs_findings_get(const struct vs_findings *f, size_t i);
 const struct vs_detect_summary *vs_findings_summary(const struct vs_findings *f);
 /* Every change to red or yellow that was checked, in (ts, person_id) order. */
 size_t vs_findings_changes(const struct vs_findings *f, const struct vs_checked_change **out);
-/* Burst baseline: counts of changes per hour bin, for plotting (to red, to green). */
-size_t vs_findings_bins(const struct vs_findings *f, int64_t *start, const uint32_t **to_red,
-			const uint32_t **to_green);
+/*
+ * The counts bursts were judged on, for plotting: *start is the first bin's start (unix
+ * seconds), *bin_s its length (an hour, longer for very long spans), and the two arrays
+ * (owned by f) hold the changes to red and to green per bin.  Returns the number of bins.
+ */
+size_t vs_findings_bins(const struct vs_findings *f, int64_t *start, int64_t *bin_s,
+			const uint32_t **to_red, const uint32_t **to_green);
 
 /* --- scoring against labels.csv (venuescan eval) --------------------------------------- */
 

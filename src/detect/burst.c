@@ -63,7 +63,7 @@ static int scan_direction(struct vs_findings *f, const struct bins *b, size_t nb
 			goto out;
 		struct vs_finding *fx = vs_findings_add(f, VS_FIND_BURST);
 		fx->ts = b->first[i];
-		fx->offset_min = f->codes[0].offset_min;
+		fx->offset_min = b->offset_first_min;
 		fx->person_id = "";
 		fx->u.burst.end = b->last[j - 1];
 		fx->u.burst.end_offset_min = fx->offset_min;
@@ -112,6 +112,7 @@ int vs_burst_run(struct vs_findings *f)
 			continue;
 		if (!b->count[k] || c->ts < b->first[k])
 			b->first[k] = c->ts;
+		b->offset_first_min = c->offset_min; /* all times shown in one offset */
 		if (!b->count[k] || c->ts > b->last[k])
 			b->last[k] = c->ts;
 		b->count[k]++;
@@ -119,6 +120,7 @@ int vs_burst_run(struct vs_findings *f)
 	if ((rc = scan_direction(f, &red, nbins, bin_s, true)) == 0)
 		rc = scan_direction(f, &green, nbins, bin_s, false);
 	f->bin_start = start;
+	f->bin_s = bin_s;
 	f->bins_red = red.count;
 	f->bins_green = green.count;
 	f->nbins = nbins;

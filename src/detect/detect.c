@@ -281,10 +281,11 @@ size_t vs_findings_changes(const struct vs_findings *f, const struct vs_checked_
 	return f->nchanges;
 }
 
-size_t vs_findings_bins(const struct vs_findings *f, int64_t *start, const uint32_t **to_red,
-			const uint32_t **to_green)
+size_t vs_findings_bins(const struct vs_findings *f, int64_t *start, int64_t *bin_s,
+			const uint32_t **to_red, const uint32_t **to_green)
 {
 	*start = f->bin_start;
+	*bin_s = f->bin_s;
 	*to_red = f->bins_red;
 	*to_green = f->bins_green;
 	return f->nbins;

@@ -161,7 +161,7 @@ struct vs_findings {
 	size_t nhtests;
 	struct vs_checked_change *changes;
 	size_t nchanges;
-	int64_t bin_start;
+	int64_t bin_start, bin_s;
 	uint32_t *bins_red, *bins_green;
 	size_t nbins;
 	char **owned;               /* strings made for findings */
