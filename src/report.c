@@ -348,10 +348,18 @@ static int write_text(FILE *out, const struct vs_findings *f, const char *title)
 	if (!s->nflagged)
 		vs_buf_adds(&b, "  no attribute value flagged\n");
 	vs_buf_addf(&b, "  (%" PRIu64 " values tested; the others:)\n", s->count[VS_FIND_ASSOCIATION]);
-	for (size_t i = 0; i < n; i++) {
-		const struct vs_finding *x = vs_findings_get(f, i);
-		if (x->kind == VS_FIND_ASSOCIATION && !x->u.assoc.flagged)
-			text_assoc(&b, &x->u.assoc);
+	{
+		uint64_t shown = 0, others = s->count[VS_FIND_ASSOCIATION] - s->nflagged;
+		for (size_t i = 0; i < n && shown < 2 * TEXT_LIST_MAX; i++) {
+			const struct vs_finding *x = vs_findings_get(f, i);
+			if (x->kind == VS_FIND_ASSOCIATION && !x->u.assoc.flagged) {
+				text_assoc(&b, &x->u.assoc);
+				shown++;
+			}
+		}
+		if (others > shown)
+			vs_buf_addf(&b, "  ... and %" PRIu64 " more (--format jsonl lists all)\n",
+				    others - shown);
 	}
 	if ((rc = flush(out, &b)) != 0)
 		goto out;
@@ -670,12 +678,15 @@ static int write_html(FILE *out, const struct vs_findings *f, const char *title)
 		    "<table><tr><th>attribute value</th><th>with it: unexplained</th><th>without "
 		    "it</th><th>odds ratio [95% CI]</th><th>p</th><th>q</th><th>tested within</th>"
 		    "<th>verdict</th></tr>\n");
+	uint64_t rows = 0;
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < n; i++) {
 			const struct vs_finding *x = vs_findings_get(f, i);
 			const struct vs_association *a = &x->u.assoc;
 			double rw, ro;
 			if (x->kind != VS_FIND_ASSOCIATION || a->flagged != (pass == 0))
+				continue;
+			if (pass == 1 && rows++ >= HTML_LIST_MAX)
 				continue;
 			rw = a->persons_with ? (double)a->outcomes_with / (double)a->persons_with : 0;
 			ro = a->persons_without
@@ -714,6 +725,10 @@ static int write_html(FILE *out, const struct vs_findings *f, const char *title)
 			vs_buf_addf(&b, "</td><td>%s</td></tr>\n", a->flagged ? "FLAGGED" : "&ndash;");
 		}
 	vs_buf_adds(&b, "</table>\n");
+	if (rows > HTML_LIST_MAX)
+		vs_buf_addf(&b, "<p class=\"note\">&hellip; and %" PRIu64 " more values, none flagged "
+			    "(<code>venuescan detect --format jsonl</code> lists every one).</p>\n",
+			    rows - HTML_LIST_MAX);
 	if ((rc = flush(out, &b)) != 0)
 		goto out;
 	html_chart(&b, f, chart_offset(f));
