@@ -213,7 +213,6 @@ static void json_summary(struct vs_buf *b, const struct vs_detect_summary *s)
 	jint(b, "persons", s->persons);
 	jint(b, "households", s->households);
 	jint(b, "events", s->events);
-	jint(b, "events_unknown_person", s->events_unknown_person);
 	jbool(b, "time_ordered", s->sorted_path);
 	jint(b, "persons_out_of_order", s->persons_out_of_order);
 	jint(b, "code_events", s->code_events);
@@ -332,9 +331,6 @@ static int write_text(FILE *out, const struct vs_findings *f, const char *title)
 	vs_buf_addf(&b, "%" PRIu64 " persons in %" PRIu64 " households, %" PRIu64 " events%s",
 		    s->persons, s->households, s->events,
 		    s->sorted_path ? "" : " (some persons' events out of time order: sorted in memory)");
-	if (s->events_unknown_person)
-		vs_buf_addf(&b, ", %" PRIu64 " events of unknown persons skipped",
-			    s->events_unknown_person);
 	vs_buf_addf(&b, "\n\n%" PRIu64 " changes to red or yellow, %" PRIu64 " explained by no "
 		    "published rule (%" PRIu64 " persons)\n", s->changes_red_yellow, s->unexplained,
 		    s->unexplained_persons);

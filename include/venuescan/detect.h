@@ -117,7 +117,7 @@ struct vs_household_test {
 struct vs_detect_summary {
 	const char *rules_name;
 	double alpha, remote_km;
-	uint64_t persons, households, events, events_unknown_person;
+	uint64_t persons, households, events;
 	bool sorted_path;                   /* events were time-ordered per person */
 	uint64_t persons_out_of_order;      /* persons whose events were sorted in memory */
 	uint64_t code_events, changes_red_yellow, unexplained, unexplained_persons;
