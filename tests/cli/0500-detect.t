@@ -114,6 +114,42 @@ check_bad detect-no-events "events.csv"
 check_bad detect-no-persons "persons.csv"
 check_bad detect-missing-column "events.csv:1: missing column 'kind'"
 
+# The simulator's scenarios (SPEC §2, issue 4's acceptance): honest gives nothing; the
+# Zhengzhou case gives exactly the misuse rules' attribute values, the same-house pairs,
+# the forwarded-photo scans, the noon release burst and the ticket-triggered greens.
+run vs simulate --scenario "$TOP/fixtures/scenarios/honest.ini" --out "$TMP/honest" --quiet
+is "$rc" 0 "simulate honest.ini"
+{
+	run vs detect --format jsonl "$TMP/honest"
+	is "$rc" 0 "honest.ini: nothing flagged, exit 0"
+	is "$(printf '%s\n' "$out" | jq -c 'select(.kind=="summary") | [.unexplained, .flagged_values]')" \
+		'[0,[]]' "honest.ini: no unexplained change, no value flagged"
+}
+run vs simulate --scenario "$TOP/fixtures/scenarios/zhengzhou-2022-06.ini" --out "$TMP/zz" --quiet
+is "$rc" 0 "simulate zhengzhou-2022-06.ini"
+{
+	run vs detect --format jsonl "$TMP/zz"
+	is "$rc" 1 "zhengzhou: exit 1"
+	zz=$out
+	run vs eval --format json "$TMP/zz"
+	ev=$out
+	is "$(printf '%s' "$ev" | jq -c '[.attributes.tp >= 2, .attributes.fp, .attributes.fn]')" '[true,0,0]' \
+		"zhengzhou: the values flagged are exactly those the misuse rules used"
+	is "$(printf '%s' "$ev" | jq '.precision >= 0.95 and .recall >= 0.95')" true \
+		"zhengzhou: precision and recall >= 0.95"
+	is "$(printf '%s\n' "$zz" | jq -s '[.[] | select(.kind=="association" and .flagged and
+		(.attribute=="age_band" or .attribute=="sex"))] | length')" 0 "zhengzhou: no age band, no sex"
+	is "$(printf '%s\n' "$zz" | jq -s '[.[] | select(.kind=="household_discordance")] | length > 0')" \
+		true "zhengzhou: same-house pairs"
+	is "$(printf '%s\n' "$zz" | jq -s '[.[] | select(.kind=="remote_scan" and .distance_km > 100)] | length > 100')" \
+		true "zhengzhou: forwarded-photo scans"
+	is "$(printf '%s\n' "$zz" | jq -s '[.[] | select(.kind=="burst" and .direction=="to_green" and
+		.start < "2022-06-14T12:00:00+08:00" and .end > "2022-06-14T12:00:00+08:00")] | length')" \
+		1 "zhengzhou: the 14 June noon release burst"
+	is "$(printf '%s\n' "$zz" | jq -s '[.[] | select(.kind=="action_triggered" and
+		.action=="booked_return_ticket" and .color=="green")] | length')" 1 "zhengzhou: ticket-triggered greens"
+}
+
 if [ -w /dev/full ]; then
 	vs detect --format jsonl "$D/tiny" >/dev/full 2>"$TMP/err"; rc=$?
 	is "$rc" 2 "a full disk is an error, exit 2"
