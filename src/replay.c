@@ -593,6 +593,9 @@ static int drive(const struct vs_replay_config *cfg, const struct plan *p,
 		curl_easy_setopt(s->h, CURLOPT_TIMEOUT_MS, 30000L);
 		curl_easy_setopt(s->h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 		curl_easy_setopt(s->h, CURLOPT_PROTOCOLS_STR, "http,https");
+		/* No proxy: the target is addressed directly (and libcurl skips the proxy
+		 * environment lookups it would otherwise do per request). */
+		curl_easy_setopt(s->h, CURLOPT_PROXY, "");
 		if (!cfg->get_path)
 			curl_easy_setopt(s->h, CURLOPT_POST, 1L);
 		idle[nidle++] = &slots[conc - 1 - i];
