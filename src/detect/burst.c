@@ -24,7 +24,7 @@ struct bins {
 };
 
 static int scan_direction(struct vs_findings *f, const struct bins *b, size_t nbins,
-			  int64_t bin_s, bool to_red)
+			  bool to_red)
 {
 	double *x = vs_xcalloc(nbins, sizeof(*x));
 	double median, mad, mean = 0, lambda;
@@ -71,7 +71,6 @@ static int scan_direction(struct vs_findings *f, const struct bins *b, size_t nb
 		fx->u.burst.changes = sum;
 		fx->u.burst.expected = lambda * (double)(j - i);
 		fx->u.burst.p_value = p;
-		(void)bin_s;
 		i = j;
 	}
 out:
@@ -117,8 +116,8 @@ int vs_burst_run(struct vs_findings *f)
 			b->last[k] = c->ts;
 		b->count[k]++;
 	}
-	if ((rc = scan_direction(f, &red, nbins, bin_s, true)) == 0)
-		rc = scan_direction(f, &green, nbins, bin_s, false);
+	if ((rc = scan_direction(f, &red, nbins, true)) == 0)
+		rc = scan_direction(f, &green, nbins, false);
 	f->bin_start = start;
 	f->bin_s = bin_s;
 	f->bins_red = red.count;

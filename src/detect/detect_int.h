@@ -166,8 +166,6 @@ struct vs_findings {
 	size_t nbins;
 	char **owned;               /* strings made for findings */
 	size_t nowned, aowned;
-	const char ***cond_lists;   /* conditioned_on arrays */
-	size_t ncond, acond;
 };
 
 #define ACTION_WINDOW_S (30 * 60)  /* an action "just before" a change: within 30 minutes */

@@ -25,17 +25,21 @@ static int64_t floor_day(int64_t ts)
 	return ts >= 0 ? ts / 86400 : -((-ts + 86399) / 86400);
 }
 
-static const struct code_rec *g_codes;
+/* A code setting's place in its person's time order. */
+struct code_key {
+	uint32_t person, index;
+	int64_t ts;
+};
 
-static int code_order(const void *x, const void *y)
+static int code_key_cmp(const void *x, const void *y)
 {
-	const struct code_rec *a = &g_codes[*(const uint32_t *)x], *b = &g_codes[*(const uint32_t *)y];
+	const struct code_key *a = x, *b = y;
 
 	if (a->person != b->person)
 		return a->person < b->person ? -1 : 1;
 	if (a->ts != b->ts)
 		return a->ts < b->ts ? -1 : 1;
-	return *(const uint32_t *)x < *(const uint32_t *)y ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index;
 }
 
 static int u32_cmp(const void *x, const void *y)
@@ -157,6 +161,7 @@ int vs_household_run(struct vs_findings *f)
 	uint32_t *sa = NULL, *sb = NULL;
 	size_t asa = 0, asb = 0;
 	struct pair *pairs = NULL;
+	struct code_key *keys;
 	size_t npairs = 0, apairs = 0;
 	int rc;
 
@@ -172,12 +177,15 @@ int vs_household_run(struct vs_findings *f)
 		if (h != VS_NONE)
 			members[first[h] + fill[h]++] = (uint32_t)i;
 	}
-	/* each person's code changes in time order */
+	/* each person's code settings in time order */
+	keys = vs_xcalloc(f->ncodes + 1, sizeof(*keys));
 	for (size_t i = 0; i < f->ncodes; i++)
-		order[i] = (uint32_t)i;
-	g_codes = f->codes;
+		keys[i] = (struct code_key){ f->codes[i].person, (uint32_t)i, f->codes[i].ts };
 	if (f->ncodes)
-		qsort(order, f->ncodes, sizeof(*order), code_order);
+		qsort(keys, f->ncodes, sizeof(*keys), code_key_cmp);
+	for (size_t i = 0; i < f->ncodes; i++)
+		order[i] = keys[i].index;
+	free(keys);
 	for (size_t i = f->ncodes; i-- > 0;) {
 		cfirst[f->codes[order[i]].person] = (uint32_t)i;
 		ccount[f->codes[order[i]].person]++;

@@ -3,14 +3,16 @@
  * interned attribute values, venues.csv and areas.csv into lookup tables, and events.csv
  * as one stream handed event by event to the conformance pass.  Events that are
  * time-ordered per person (the usual case, whatever the order across persons) are handled
- * as they are read, in memory proportional to persons.  When one person's events are found
- * out of order, the pass starts again on the slower path: every event is parsed into a
- * compact record in memory, sorted by (person, time, facts before code changes, row) and
- * replayed through the same handler, so both paths give the same findings.
+ * as they are read, in memory proportional to persons.  A person whose events turn out
+ * not to be in order is set aside: what was kept about them is dropped after the pass, and
+ * a second read collects their events alone into compact records, sorted by (person,
+ * time, facts before code settings, row) and replayed through the same handler, so the
+ * findings are those of a sorted file.
  *
  * The files are read and validated by dataset.h (every error names file, line and
- * field); this layer interns what the detector keeps: areas, attribute values, venue ids,
- * reason and authority texts, action tokens.
+ * field); this layer looks person ids up itself (with a hint, see find_person) and interns
+ * what the detector keeps: areas, attribute values, venue ids, reason and authority
+ * texts, action tokens.
  */
 #include <math.h>
 #include <stdio.h>
