@@ -150,6 +150,30 @@ is "$rc" 0 "simulate zhengzhou-2022-06.ini"
 		.action=="booked_return_ticket" and .color=="green")] | length')" 1 "zhengzhou: ticket-triggered greens"
 }
 
+# Fault injection (sanitizer builds): every allocation failure, and a failed commit of
+# --out, ends in exit 2, one line on stderr and no output file.
+VS_FAULT_ALLOC=1 vs detect "$D/tiny" >/dev/null 2>&1
+if [ $? -eq 2 ]; then
+	bad="" tried=0
+	for n in $(seq 1 400); do
+		rm -f "$TMP/f.html"
+		VS_FAULT_ALLOC=$n vs detect --format html --out "$TMP/f.html" "$D/tiny" >/dev/null 2>"$TMP/err"
+		rc=$?
+		[ "$rc" -eq 1 ] && break
+		tried=$((tried + 1))
+		if [ "$rc" -ne 2 ] || [ "$(grep -c . "$TMP/err")" -ne 1 ] ||
+		   ls -A "$TMP" | grep -q 'f\.html'; then
+			bad="N=$n: status $rc, $(head -2 "$TMP/err")"
+			break
+		fi
+	done
+	is "$bad" "" "each of the first $tried allocations failing: exit 2, one line, no output"
+	is "$rc" 1 "the allocation sweep reached a successful run"
+	VS_FAULT_WRITE=1 vs detect --format jsonl --out "$TMP/w.jsonl" "$D/tiny" >/dev/null 2>"$TMP/err"
+	is "$?" 2 "a failed commit of --out: exit 2"
+	[ -e "$TMP/w.jsonl" ]; ok $((! $?)) "a failed commit of --out: no file"
+fi
+
 if [ -w /dev/full ]; then
 	vs detect --format jsonl "$D/tiny" >/dev/full 2>"$TMP/err"; rc=$?
 	is "$rc" 2 "a full disk is an error, exit 2"
