@@ -99,6 +99,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvenuescan.a
 # `make check` rebuilds everything with the sanitizers in $(BUILD)/san and runs both suites.
 # ASan's leak checker needs ptrace, which some sandboxes refuse; LSan stays on where it works.
 SAN_BUILD := $(BUILD)/san
+# Seconds a command-line test script may run before it counts as hung (and fails).
+TEST_TIMEOUT ?= 900
 check:
 	$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SANITIZE=address,undefined CFLAGS="-O1 -g" unit cli
 
@@ -110,7 +112,7 @@ unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "# $$t"; $(TEST_ENV) $$t; done
 
 cli: $(BUILD)/venuescan
-	$(TEST_ENV) prove -f tests/cli/
+	$(TEST_ENV) prove -f --exec "timeout $(TEST_TIMEOUT) bash" tests/cli/
 
 # --- the main job and the benchmarks ---------------------------------------------------
 demo: $(BUILD)/venuescan

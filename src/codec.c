@@ -16,30 +16,48 @@ static const char b64url_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 static const char b45_alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
 
-char *vs_base64url_encode(const void *data, size_t len)
+static const char b64_alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Encode with the given alphabet, padding the last group with '=' when pad is set. */
+static char *base64_encode(const void *data, size_t len, const char *alphabet, int pad)
 {
 	const unsigned char *p = data;
 	size_t full = len / 3, rest = len % 3, i;
-	size_t out_len = full * 4 + (rest ? rest + 1 : 0);
+	size_t out_len = full * 4 + (rest ? (pad ? 4 : rest + 1) : 0);
 	char *out, *o;
 
 	out = o = vs_xmalloc(out_len + 1);
 	for (i = 0; i < full * 3; i += 3) {
 		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		*o++ = b64url_alphabet[v >> 18 & 63];
-		*o++ = b64url_alphabet[v >> 12 & 63];
-		*o++ = b64url_alphabet[v >> 6 & 63];
-		*o++ = b64url_alphabet[v & 63];
+		*o++ = alphabet[v >> 18 & 63];
+		*o++ = alphabet[v >> 12 & 63];
+		*o++ = alphabet[v >> 6 & 63];
+		*o++ = alphabet[v & 63];
 	}
 	if (rest) {
 		uint32_t v = (uint32_t)p[i] << 16 | (rest == 2 ? (uint32_t)p[i + 1] << 8 : 0);
-		*o++ = b64url_alphabet[v >> 18 & 63];
-		*o++ = b64url_alphabet[v >> 12 & 63];
+		*o++ = alphabet[v >> 18 & 63];
+		*o++ = alphabet[v >> 12 & 63];
 		if (rest == 2)
-			*o++ = b64url_alphabet[v >> 6 & 63];
+			*o++ = alphabet[v >> 6 & 63];
+		else if (pad)
+			*o++ = '=';
+		if (pad)
+			*o++ = '=';
 	}
 	*o = '\0';
 	return out;
+}
+
+char *vs_base64url_encode(const void *data, size_t len)
+{
+	return base64_encode(data, len, b64url_alphabet, 0);
+}
+
+char *vs_base64_encode(const void *data, size_t len)
+{
+	return base64_encode(data, len, b64_alphabet, 1);
 }
 
 /* The 6-bit value of c in the url (url != 0) or standard alphabet, or -1. */

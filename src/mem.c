@@ -228,3 +228,19 @@ int vs_buf_add_json_string(struct vs_buf *b, const char *s, size_t len)
 		rc = vs_buf_add(b, s + run, len - run);
 	return rc ? rc : vs_buf_addc(b, '"');
 }
+
+int vs_buf_add_html(struct vs_buf *b, const char *s)
+{
+	int rc = 0;
+
+	for (; *s && !rc; s++)
+		switch (*s) {
+		case '<': rc = vs_buf_adds(b, "&lt;"); break;
+		case '>': rc = vs_buf_adds(b, "&gt;"); break;
+		case '&': rc = vs_buf_adds(b, "&amp;"); break;
+		case '"': rc = vs_buf_adds(b, "&quot;"); break;
+		case '\'': rc = vs_buf_adds(b, "&#39;"); break;
+		default: rc = vs_buf_addc(b, *s);
+		}
+	return rc;
+}

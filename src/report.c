@@ -457,15 +457,7 @@ out:
 
 static void h(struct vs_buf *b, const char *s)
 {
-	for (; *s; s++)
-		switch (*s) {
-		case '<': vs_buf_adds(b, "&lt;"); break;
-		case '>': vs_buf_adds(b, "&gt;"); break;
-		case '&': vs_buf_adds(b, "&amp;"); break;
-		case '"': vs_buf_adds(b, "&quot;"); break;
-		case '\'': vs_buf_adds(b, "&#39;"); break;
-		default: vs_buf_addc(b, *s);
-		}
+	vs_buf_add_html(b, s);
 }
 
 static const char html_head[] =

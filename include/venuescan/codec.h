@@ -15,6 +15,8 @@
 
 /* A newly allocated NUL-terminated base64url text of data (no padding); caller frees. */
 char *vs_base64url_encode(const void *data, size_t len);
+/* A newly allocated NUL-terminated standard base64 text of data, padded; caller frees. */
+char *vs_base64_encode(const void *data, size_t len);
 /* Decode base64url (no padding allowed) into out (appended). */
 int vs_base64url_decode(const char *s, size_t len, struct vs_buf *out);
 /* Decode standard base64; padding may be present or absent. */

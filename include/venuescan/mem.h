@@ -60,5 +60,7 @@ int vs_buf_addf(struct vs_buf *b, const char *fmt, ...) __attribute__((format(pr
 int vs_buf_addvf(struct vs_buf *b, const char *fmt, va_list ap);
 /* Append s as a JSON string literal, quotes included (UTF-8 passed through, controls escaped). */
 int vs_buf_add_json_string(struct vs_buf *b, const char *s, size_t len);
+/* Append s with HTML's special characters (< > & " ') escaped. */
+int vs_buf_add_html(struct vs_buf *b, const char *s);
 
 #endif
