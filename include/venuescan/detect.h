@@ -183,6 +183,8 @@ struct vs_eval {
 	uint64_t changes;                /* changes to red or yellow scored */
 	uint64_t tp, fp, fn, tn;         /* unexplained (predicted) vs misuse:* (truth) */
 	uint64_t unlabelled;             /* changes without a label row (counted as published) */
+	uint64_t misuse_not_scored;      /* misuse labels on settings that are not changes to
+					    red or yellow (a repeated colour, a change to green) */
 	uint64_t labels, misuse_labels;  /* rows of labels.csv */
 	double precision, recall;        /* NAN when undefined */
 	struct vs_eval_value *values;    /* every attribute value tested, in findings order */

@@ -50,7 +50,8 @@ static void print_json(const struct vs_eval *e)
 	vs_buf_adds(&b, ",\"recall\":");
 	num(&b, e->recall);
 	vs_buf_addf(&b, ",\"unlabelled\":%" PRIu64 ",\"labels\":%" PRIu64 ",\"misuse_labels\":%"
-		    PRIu64 ",\"misuse_rules\":[", e->unlabelled, e->labels, e->misuse_labels);
+		    PRIu64 ",\"misuse_not_scored\":%" PRIu64 ",\"misuse_rules\":[", e->unlabelled,
+		    e->labels, e->misuse_labels, e->misuse_not_scored);
 	for (size_t i = 0; i < e->nrules; i++) {
 		vs_buf_adds(&b, i ? ",{\"rule\":" : "{\"rule\":");
 		vs_buf_add_json_string(&b, e->rules[i].name, strlen(e->rules[i].name));
@@ -82,6 +83,9 @@ static void print_text(const struct vs_eval *e, const char *dir)
 	printf("  unexplained     %14" PRIu64 " %17" PRIu64 "\n", e->tp, e->fp);
 	printf("  explained       %14" PRIu64 " %17" PRIu64 "\n", e->fn, e->tn);
 	printf("precision %.4f  recall %.4f\n", e->precision, e->recall);
+	printf("(%" PRIu64 " misuse labels are on settings that are not changes to red or yellow:\n"
+	       " a colour set again, or a change to green; they are not scored)\n",
+	       e->misuse_not_scored);
 	printf("\nmisuse rules and the attribute value each used:\n");
 	for (size_t i = 0; i < e->nrules; i++)
 		printf("  misuse:%s  %" PRIu64 " persons  %s\n", e->rules[i].name, e->rules[i].persons,

@@ -23,72 +23,6 @@
 #include "venuescan/mem.h"
 #include "detect_int.h"
 
-/* ---- a map from 64-bit keys to dense indices ----------------------------------------- */
-
-struct u64map {
-	uint64_t *keys;  /* key + 1; 0 empty */
-	uint32_t *vals;
-	size_t nslots, n;
-};
-
-static void u64map_init(struct u64map *m, size_t expect)
-{
-	m->nslots = 64;
-	while (m->nslots < expect * 2)
-		m->nslots *= 2;
-	m->keys = vs_xcalloc(m->nslots, sizeof(*m->keys));
-	m->vals = vs_xcalloc(m->nslots, sizeof(*m->vals));
-	m->n = 0;
-}
-
-static void u64map_release(struct u64map *m)
-{
-	free(m->keys);
-	free(m->vals);
-	memset(m, 0, sizeof(*m));
-}
-
-static size_t u64_slot(const struct u64map *m, uint64_t key)
-{
-	uint64_t h = (key + 1) * UINT64_C(0x9E3779B97F4A7C15);
-	size_t i = (size_t)(h ^ (h >> 32)) & (m->nslots - 1);
-
-	while (m->keys[i] && m->keys[i] != key + 1)
-		i = (i + 1) & (m->nslots - 1);
-	return i;
-}
-
-/* The index of key, adding it (with index m->n) if new; *added tells which. */
-static uint32_t u64map_add(struct u64map *m, uint64_t key, int *added)
-{
-	size_t i = u64_slot(m, key);
-
-	*added = 0;
-	if (m->keys[i])
-		return m->vals[i];
-	if ((m->n + 1) * 2 > m->nslots) {
-		uint64_t *ok = m->keys;
-		uint32_t *ov = m->vals;
-		size_t on = m->nslots;
-		m->nslots *= 2;
-		m->keys = vs_xcalloc(m->nslots, sizeof(*m->keys));
-		m->vals = vs_xcalloc(m->nslots, sizeof(*m->vals));
-		for (size_t k = 0; k < on; k++)
-			if (ok[k]) {
-				size_t j = u64_slot(m, ok[k] - 1);
-				m->keys[j] = ok[k];
-				m->vals[j] = ov[k];
-			}
-		free(ok);
-		free(ov);
-		i = u64_slot(m, key);
-	}
-	m->keys[i] = key + 1;
-	m->vals[i] = (uint32_t)m->n++;
-	*added = 1;
-	return m->vals[i];
-}
-
 /* ---- one round ---------------------------------------------------------------------- */
 
 struct cell {
@@ -152,14 +86,14 @@ static int run_round(struct vs_findings *f, const uint32_t *stratum, size_t nstr
 	uint64_t *o_k = vs_xcalloc(nstrata, sizeof(*o_k));
 	struct cell *cells = NULL;
 	size_t ncells = 0, acells = 0;
-	struct u64map map;
+	struct vs_u64map map;
 	double *p = NULL, *q = NULL;
 	uint32_t *tested = NULL;
 	size_t ntested = 0;
 	uint32_t best = VS_NONE;
 	int rc = 0;
 
-	u64map_init(&map, 1024);
+	vs_u64map_init(&map, 1024);
 	for (size_t i = 0; i < f->npersons; i++) {
 		const struct person *pp = &f->persons[i];
 		uint32_t k = stratum[i];
@@ -171,7 +105,7 @@ static int run_round(struct vs_findings *f, const uint32_t *stratum, size_t nstr
 			uint32_t c;
 			if (res[v].decided || repeated(f, pp, j))
 				continue;
-			c = u64map_add(&map, (uint64_t)v << 32 | k, &added);
+			c = vs_u64map_add(&map, (uint64_t)v << 32 | k, &added);
 			if (added) {
 				VS_ALLOC_GROW(cells, ncells + 1, acells);
 				cells[c] = (struct cell){ (uint64_t)v << 32 | k, 0, 0 };
@@ -181,7 +115,7 @@ static int run_round(struct vs_findings *f, const uint32_t *stratum, size_t nstr
 			cells[c].a += pp->outcome;
 		}
 	}
-	u64map_release(&map);
+	vs_u64map_release(&map);
 	if (ncells)
 		qsort(cells, ncells, sizeof(*cells), cell_cmp);
 	p = vs_xcalloc(nvalues + 1, sizeof(*p));
@@ -261,7 +195,7 @@ int vs_association_run(struct vs_findings *f)
 	}
 	for (size_t round = 0; round < nvalues; round++) {
 		uint32_t best;
-		struct u64map map;
+		struct vs_u64map map;
 		if ((rc = run_round(f, stratum, nstrata, res, round, &best)) != 0)
 			goto out;
 		if (best == VS_NONE)
@@ -272,13 +206,13 @@ int vs_association_run(struct vs_findings *f)
 		f->flagged_ids[f->nflagged] = best;
 		f->flagged[f->nflagged++] = vs_text(&f->values, best);
 		/* new strata: old stratum x whether the person holds the flagged value */
-		u64map_init(&map, nstrata * 2);
+		vs_u64map_init(&map, nstrata * 2);
 		for (size_t i = 0; i < f->npersons; i++) {
 			int added, holds = vs_person_value_of(f, (uint32_t)i, f->value_key[best]) == best;
-			stratum[i] = u64map_add(&map, (uint64_t)stratum[i] << 1 | (uint64_t)holds, &added);
+			stratum[i] = vs_u64map_add(&map, (uint64_t)stratum[i] << 1 | (uint64_t)holds, &added);
 		}
 		nstrata = map.n;
-		u64map_release(&map);
+		vs_u64map_release(&map);
 	}
 	for (size_t v = 0; v < nvalues; v++) {
 		const struct value_result *r = &res[v];

@@ -77,7 +77,19 @@ static void code_change(struct vs_findings *f, struct person *p, int64_t *state,
 			const struct event *e)
 {
 	struct code_rec *c;
-	enum vs_color color = (enum vs_color)e->value;
+	enum vs_color color = (enum vs_color)e->value, prev;
+	uint16_t *auth;
+	uint32_t ai;
+	int added;
+
+	/* each authority (a province's code, a city's) keeps its own colour for the person */
+	ai = vs_u64map_add(&f->auth_map, (uint64_t)e->person << 32 | e->authority, &added);
+	if (ai >= f->aauth_state)
+		VS_ALLOC_GROW(f->auth_state, ai + 1, f->aauth_state);
+	auth = &f->auth_state[ai];
+	if (added)
+		*auth = VS_GREEN;
+	prev = (enum vs_color)(*auth & 0xff);
 
 	VS_ALLOC_GROW(f->codes, f->ncodes + 1, f->acodes);
 	c = &f->codes[f->ncodes++];
@@ -88,10 +100,10 @@ static void code_change(struct vs_findings *f, struct person *p, int64_t *state,
 	c->authority = e->authority;
 	c->offset_min = e->offset_min;
 	c->color = (uint8_t)color;
-	c->prev_color = p->color;
+	c->prev_color = (uint8_t)prev;
 	c->prev_action = VS_NONE;
 	c->rules_green = vs_rules_color_at(f->rules, state, e->ts, NULL) == VS_GREEN;
-	c->is_change = color != p->color;
+	c->is_change = color != prev;
 	if (color != VS_GREEN && c->is_change) {
 		c->unexplained = vs_rules_explain(f->rules, state, e->ts, color) < 0;
 		if (e->reason != VS_NONE) {
@@ -111,10 +123,12 @@ static void code_change(struct vs_findings *f, struct person *p, int64_t *state,
 		}
 	}
 	if (color != VS_GREEN && c->is_change)
-		p->last_unexplained = c->unexplained;
-	else if (p->color != VS_GREEN)
-		c->undoes = p->last_unexplained;
-	if (p->last_action != VS_NONE && color != p->color &&
+		*auth = (uint16_t)(color | (c->unexplained ? AUTH_UNEXPLAINED : 0));
+	else if (color == VS_GREEN && c->is_change)
+		c->undoes = (*auth & AUTH_UNEXPLAINED) != 0;
+	if (color == VS_GREEN)
+		*auth = VS_GREEN;
+	if (p->last_action != VS_NONE && c->is_change &&
 	    e->ts - p->last_action_ts <= ACTION_WINDOW_S) {
 		c->prev_action = p->last_action;
 		c->action_delay = (int32_t)(e->ts - p->last_action_ts);

@@ -168,6 +168,7 @@ static void findings_init(struct vs_findings *f, const struct vs_detect_options 
 	vs_intern_init(&f->texts);
 	vs_intern_init(&f->tokens);
 	f->risk = vs_risk_map_new();
+	vs_u64map_init(&f->auth_map, 1024);
 }
 
 int vs_detect_run(const char *dir, const struct vs_detect_options *opt,
@@ -242,6 +243,8 @@ void vs_findings_free(struct vs_findings *f)
 	free(f->rule_state);
 	free(f->area_has_risk);
 	free(f->venues);
+	vs_u64map_release(&f->auth_map);
+	free(f->auth_state);
 	free(f->codes);
 	free(f->remotes);
 	free(f->actions);

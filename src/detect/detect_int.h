@@ -34,6 +34,19 @@ uint32_t vs_intern_add(struct vs_intern *t, const char *s, size_t len);
 /* The id of s[0..len), or VS_NONE. */
 uint32_t vs_intern_find(const struct vs_intern *t, const char *s, size_t len);
 
+/* --- 64-bit keys to dense indices (map.c) --------------------------------------------- */
+
+struct vs_u64map {
+	uint64_t *keys;  /* key + 1; 0 empty */
+	uint32_t *vals;
+	size_t nslots, n;
+};
+
+void vs_u64map_init(struct vs_u64map *m, size_t expect);
+void vs_u64map_release(struct vs_u64map *m);
+/* The index of key, adding it (with index m->n) if new; *added tells which. */
+uint32_t vs_u64map_add(struct vs_u64map *m, uint64_t key, int *added);
+
 /* --- the dataset as held ------------------------------------------------------------- */
 
 struct area_visit {
@@ -49,11 +62,11 @@ struct person {
 	uint32_t home_area;    /* id in areas */
 	uint32_t attr_first;   /* attrs: values[attr_first .. attr_first + nattrs) */
 	uint16_t nattrs;
-	uint8_t color;         /* current personal-code colour */
+	uint8_t color;         /* the colour last set by any authority */
 	uint8_t outcome;       /* >= 1 unexplained change to red or yellow */
 	uint8_t last_was_code; /* the last event handled was a code event (tie order) */
 	uint8_t seen;          /* any event handled */
-	uint8_t last_unexplained; /* the latest change to red/yellow was unexplained */
+	uint8_t pad;
 	uint8_t disordered;    /* its events are not in time order: replayed sorted */
 	uint32_t cur_area;     /* latest presence area, VS_NONE */
 	uint32_t outcome_area; /* area at the first unexplained change, VS_NONE */
@@ -141,6 +154,9 @@ struct vs_findings {
 	struct venue_rec *venues;   /* by venue id */
 	size_t avenues;
 
+	struct vs_u64map auth_map;  /* (person, authority) -> index in auth_state */
+	uint16_t *auth_state;       /* colour | AUTH_UNEXPLAINED */
+	size_t aauth_state;
 	struct code_rec *codes;
 	size_t ncodes, acodes;
 	struct remote_rec *remotes;
@@ -168,6 +184,7 @@ struct vs_findings {
 	size_t nowned, aowned;
 };
 
+#define AUTH_UNEXPLAINED 0x100 /* that authority's latest change to red/yellow was unexplained */
 #define ACTION_WINDOW_S (30 * 60)  /* an action "just before" a change: within 30 minutes */
 #define BURST_BIN_S 3600
 #define BURST_MIN_CHANGES 10

@@ -139,8 +139,11 @@ int vs_eval_score(const char *dir, const struct vs_findings *f, struct vs_eval *
 		const struct code_rec *c = &f->codes[i];
 		const struct label *lb;
 		bool misuse;
-		if (c->color == VS_GREEN || !c->is_change)
+		if (c->color == VS_GREEN || !c->is_change) {
+			lb = find_label(l, nl, c->person, c->ts);
+			e->misuse_not_scored += lb && lb->rule != VS_NONE;
 			continue;
+		}
 		e->changes++;
 		lb = find_label(l, nl, c->person, c->ts);
 		if (!lb)

@@ -320,7 +320,7 @@ static void reset_person(struct vs_findings *f, size_t i)
 	p->visits = NULL;
 	p->nvisits = p->avisits = 0;
 	p->color = VS_GREEN;
-	p->outcome = p->last_was_code = p->seen = p->last_unexplained = 0;
+	p->outcome = p->last_was_code = p->seen = 0;
 	p->cur_area = p->outcome_area = p->last_action = VS_NONE;
 	p->last_ts = p->last_action_ts = 0;
 	vs_rules_state_init(f->rules, f->rule_state + i * f->nrules);
@@ -348,6 +348,10 @@ static void drop_disordered(struct vs_findings *f)
 	for (size_t i = 0; i < f->npersons; i++)
 		if (f->persons[i].disordered)
 			reset_person(f, i);
+	for (size_t k = 0; k < f->auth_map.nslots; k++)
+		if (f->auth_map.keys[k] &&
+		    f->persons[(f->auth_map.keys[k] - 1) >> 32].disordered)
+			f->auth_state[f->auth_map.vals[k]] = VS_GREEN;
 }
 
 static void note_event(struct vs_findings *f, const struct event *e)

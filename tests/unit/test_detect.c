@@ -422,7 +422,10 @@ static void test_rule_window_edges(void **state)
 	remove_tmp();
 }
 
-/* A code setting of the colour the person already has is not a change. */
+/*
+ * A code setting of the colour that authority already gave is not a change; another
+ * authority's code (a province mirroring a red) is its own, so its first red is.
+ */
 static void test_repeated_setting_not_a_change(void **state)
 {
 	struct vs_findings *f;
@@ -433,12 +436,15 @@ static void test_repeated_setting_not_a_change(void **state)
 	write_file("persons.csv", "person_id,household_id,home_area,attrs\na,,X/Y/Z,\n");
 	write_file("events.csv", EV_HEADER
 		   "2022-06-01T10:00:00+08:00,a,code,,,,,red,,Henan\n"
-		   "2022-06-01T11:00:00+08:00,a,code,,,,,red,,Hebei\n"
+		   "2022-06-01T11:00:00+08:00,a,code,,,,,red,,Henan\n"
+		   "2022-06-01T11:30:00+08:00,a,code,,,,,red,,Hebei\n"
 		   "2022-06-01T12:00:00+08:00,a,code,,,,,green,,Henan\n"
 		   "2022-06-01T13:00:00+08:00,a,code,,,,,red,,Henan\n");
 	f = run_dir(tmpdir);
-	assert_int_equal(vs_findings_changes(f, &c), 2);
-	assert_int_equal(vs_findings_summary(f)->code_events, 4);
+	assert_int_equal(vs_findings_changes(f, &c), 3);
+	assert_string_equal(c[1].person_id, "a");
+	assert_int_equal(c[1].ts, 1654054200); /* Hebei's, 11:30 */
+	assert_int_equal(vs_findings_summary(f)->code_events, 5);
 	vs_findings_free(f);
 	remove_tmp();
 }
