@@ -28,7 +28,8 @@ PROGRAMS := qrencode zbarimg prove
 
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wno-unused-parameter -Wformat=2 -Wvla
-DEFS := -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -DVS_VERSION='"$(VERSION)"'
+DATADIR ?= $(PREFIX)/share/venuescan
+DEFS := -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -DVS_VERSION='"$(VERSION)"' -DVS_DATADIR='"$(DATADIR)"'
 ifneq ($(SANITIZE),)
 SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 DEFS += -DVS_FAULT_INJECTION
@@ -116,7 +117,7 @@ cli: $(BUILD)/venuescan
 
 # --- the main job and the benchmarks ---------------------------------------------------
 demo: $(BUILD)/venuescan
-	VENUESCAN=$(BUILD)/venuescan scripts/demo $(BUILD)/demo
+	$(BUILD)/venuescan demo --out $(BUILD)/demo
 
 bench: $(BUILD)/venuescan $(BUILD)/libvenuescan.a
 	VENUESCAN=$(BUILD)/venuescan BUILD_DIR=$(BUILD) CC="$(CC)" \
@@ -130,13 +131,16 @@ install: all
 	install -m 0644 $(BUILD)/libvenuescan.a $(DESTDIR)$(PREFIX)/lib/libvenuescan.a
 	install -m 0644 include/venuescan/*.h $(DESTDIR)$(PREFIX)/include/venuescan/
 	install -m 0644 docs/venuescan.1 $(DESTDIR)$(PREFIX)/share/man/man1/venuescan.1
+	for d in scenarios rules venues; do \
+		install -d $(DESTDIR)$(DATADIR)/$$d && install -m 0644 fixtures/$$d/* $(DESTDIR)$(DATADIR)/$$d/; \
+	done
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@REQUIRES@|$(PKGS)|g' \
 	  venuescan.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/venuescan.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/venuescan $(DESTDIR)$(PREFIX)/lib/libvenuescan.a \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/venuescan.pc $(DESTDIR)$(PREFIX)/share/man/man1/venuescan.1
-	rm -rf $(DESTDIR)$(PREFIX)/include/venuescan
+	rm -rf $(DESTDIR)$(PREFIX)/include/venuescan $(DESTDIR)$(DATADIR)
 
 clean:
 	rm -rf $(BUILD)
