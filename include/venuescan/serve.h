@@ -1,6 +1,6 @@
 /*
  * The reference code service (SPEC §8, docs/SERVICE.md): HTTP with JSON in and out
- * (libmicrohttpd, epoll, a thread pool sized to the cores), state in SQLite in WAL mode,
+ * (libmicrohttpd, a poll thread pool sized to the cores), state in SQLite in WAL mode,
  * colours decided by the rule engine, manual assignments by authenticated operators, and
  * every change of a colour appended to the hash-chained audit log (audit.h).
  *
