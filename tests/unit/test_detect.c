@@ -449,6 +449,39 @@ static void test_repeated_setting_not_a_change(void **state)
 	remove_tmp();
 }
 
+/* Rules are data: under a rule set where a petition gives red, a petitioner's red is explained. */
+static void test_other_rules(void **state)
+{
+	static const char text[] = "rule petition red on action=petition within 1d\n"
+				   "release after 1d\nreason petition 上访\n";
+	struct vs_rule_set *other;
+	struct vs_detect_options opt;
+	struct vs_findings *f = NULL;
+	const struct vs_checked_change *c;
+
+	(void)state;
+	assert_int_equal(vs_rules_parse(text, sizeof(text) - 1, "petition.rules", &other), 0);
+	make_tmp();
+	write_file("persons.csv", "person_id,household_id,home_area,attrs\na,,X/Y/Z,\nb,,X/Y/Z,\n");
+	write_file("events.csv", EV_HEADER
+		   "2022-06-01T09:00:00+08:00,a,action,,,,,petition,,\n"
+		   "2022-06-01T10:00:00+08:00,a,code,,,,,red,上访,Henan\n"
+		   "2022-06-01T10:00:00+08:00,b,code,,,,,red,上访,Henan\n");
+	opt = (struct vs_detect_options){ other, "petition.rules", 0.01, 5.0 };
+	assert_int_equal(vs_detect_run(tmpdir, &opt, &f), 0);
+	assert_int_equal(vs_findings_changes(f, &c), 2);
+	assert_false(c[0].unexplained); /* a: ts equal, person id order */
+	assert_true(c[1].unexplained);
+	assert_int_equal(vs_findings_summary(f)->count[VS_FIND_REASON_MISMATCH], 1);
+	vs_findings_free(f);
+	f = run_dir(tmpdir); /* the Henan rules know no such rule */
+	assert_int_equal(vs_findings_summary(f)->unexplained, 2);
+	assert_int_equal(vs_findings_summary(f)->count[VS_FIND_REASON_MISMATCH], 0);
+	vs_findings_free(f);
+	vs_rules_free(other);
+	remove_tmp();
+}
+
 static void test_bad_input(void **state)
 {
 	static const struct {
@@ -544,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_unsorted_same_findings),
 		cmocka_unit_test(test_rule_window_edges),
 		cmocka_unit_test(test_repeated_setting_not_a_change),
+		cmocka_unit_test(test_other_rules),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_eval_tiny),
 		cmocka_unit_test(test_eval_stepwise),
