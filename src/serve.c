@@ -388,37 +388,169 @@ static int parse_ts(struct req *q, const struct field *f, int64_t *ts, int *off)
 	return 0;
 }
 
-static enum MHD_Result route_scan(struct req *q)
+/* The checked fields of a scan request. */
+struct scan_fields {
+	char person[VS_SERVE_PERSON_MAX + 1];
+	char payload[VS_PAYLOAD_MAX + 1];
+	size_t payload_len;
+	double lat, lon;
+	char ts[64];
+};
+
+/*
+ * The fast path for the common request: a flat object of exactly the five fields, ASCII
+ * strings without escapes or control characters, JSON numbers.  Returns 0 with f filled,
+ * or -1 for anything else — which the jansson path then parses and, if it is wrong,
+ * reports field by field.  It accepts nothing jansson would refuse.
+ */
+static int scan_fast(const char *p, size_t n, struct scan_fields *f)
+{
+	static const char *const keys[5] = { "person_id", "payload", "lat", "lon", "ts" };
+	const char *end = p + n;
+	unsigned seen = 0;
+
+#define WS() while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++
+	WS();
+	if (p == end || *p++ != '{')
+		return -1;
+	for (;;) {
+		const char *k, *v;
+		size_t klen, vlen;
+		int i;
+
+		WS();
+		if (p == end || *p++ != '"')
+			return -1;
+		k = p;
+		while (p < end && ((*p >= 'a' && *p <= 'z') || *p == '_'))
+			p++;
+		klen = (size_t)(p - k);
+		if (p == end || *p++ != '"')
+			return -1;
+		for (i = 0; i < 5 && (strlen(keys[i]) != klen || memcmp(keys[i], k, klen)); i++)
+			;
+		if (i == 5 || (seen & (1u << i)))
+			return -1;
+		seen |= 1u << i;
+		WS();
+		if (p == end || *p++ != ':')
+			return -1;
+		WS();
+		if (i == 2 || i == 3) {
+			char num[40], *e;
+			double d;
+			v = p;
+			if (p < end && *p == '-')
+				p++;
+			if (p == end || *p < '0' || *p > '9' || (*p == '0' && p + 1 < end &&
+							      p[1] >= '0' && p[1] <= '9'))
+				return -1;
+			while (p < end && *p >= '0' && *p <= '9')
+				p++;
+			if (p < end && *p == '.') {
+				if (++p == end || *p < '0' || *p > '9')
+					return -1;
+				while (p < end && *p >= '0' && *p <= '9')
+					p++;
+			}
+			if (p < end && (*p == 'e' || *p == 'E'))
+				return -1;
+			vlen = (size_t)(p - v);
+			if (vlen >= 16)
+				return -1;
+			memcpy(num, v, vlen);
+			num[vlen] = '\0';
+			d = strtod(num, &e);
+			if (*e)
+				return -1;
+			*(i == 2 ? &f->lat : &f->lon) = d;
+		} else {
+			size_t max = i == 0 ? VS_SERVE_PERSON_MAX : i == 1 ? VS_PAYLOAD_MAX : 63;
+			char *dst = i == 0 ? f->person : i == 1 ? f->payload : f->ts;
+			if (p == end || *p++ != '"')
+				return -1;
+			for (v = p; p < end && *p != '"'; p++)
+				if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f || *p == '\\')
+					return -1;
+			vlen = (size_t)(p - v);
+			if (p == end || vlen == 0 || vlen > max)
+				return -1;
+			p++;
+			memcpy(dst, v, vlen);
+			dst[vlen] = '\0';
+			if (i == 1)
+				f->payload_len = vlen;
+		}
+		WS();
+		if (p == end)
+			return -1;
+		if (*p == '}') {
+			p++;
+			break;
+		}
+		if (*p++ != ',')
+			return -1;
+	}
+	WS();
+#undef WS
+	return p == end && seen == 31 ? 0 : -1;
+}
+
+/* The jansson path: any valid request, and a 400 naming what is wrong with the rest. */
+static int scan_slow(struct req *q, struct scan_fields *sf)
 {
 	struct field f[] = { { "person_id", JSON_STRING, 1, NULL },
 			     { "payload", JSON_STRING, 1, NULL },
 			     { "lat", JSON_REAL, 1, NULL },
 			     { "lon", JSON_REAL, 1, NULL },
 			     { "ts", JSON_STRING, 1, NULL } };
-	struct vs_venue_claims claims;
-	enum vs_code_status st;
 	const char *person;
 	json_t *root = parse_body(q);
-	enum MHD_Result r = MHD_YES;
+	int rc = -1;
 
 	if (!root)
-		return MHD_YES;
+		return -1;
 	if (check_fields(q, root, f, 5) || !(person = text_field(q, &f[0], VS_SERVE_PERSON_MAX)))
 		goto out;
-	q->job.lat = json_number_value(f[2].val);
-	q->job.lon = json_number_value(f[3].val);
-	if (!(q->job.lat >= -90 && q->job.lat <= 90)) {
-		r = send_error(q, 400, "bad request", "field 'lat': not in [-90, 90]");
+	if (json_string_length(f[1].val) > VS_PAYLOAD_MAX) {
+		send_error(q, 422, "malformed", "the payload is longer than %d bytes",
+			   VS_PAYLOAD_MAX);
 		goto out;
 	}
-	if (!(q->job.lon >= -180 && q->job.lon <= 180)) {
-		r = send_error(q, 400, "bad request", "field 'lon': not in [-180, 180]");
+	if (json_string_length(f[4].val) >= sizeof(sf->ts)) {
+		send_error(q, 400, "bad request", "field 'ts': not an ISO 8601 time");
 		goto out;
 	}
-	if (parse_ts(q, &f[4], &q->job.ts, &q->job.ts_offset))
-		goto out;
-	st = verify_payload(q->srv, json_string_value(f[1].val), json_string_length(f[1].val),
-			    q->job.ts, &claims);
+	snprintf(sf->person, sizeof(sf->person), "%s", person);
+	sf->payload_len = json_string_length(f[1].val);
+	memcpy(sf->payload, json_string_value(f[1].val), sf->payload_len + 1);
+	sf->lat = json_number_value(f[2].val);
+	sf->lon = json_number_value(f[3].val);
+	snprintf(sf->ts, sizeof(sf->ts), "%s", json_string_value(f[4].val));
+	rc = 0;
+out:
+	json_decref(root);
+	return rc;
+}
+
+static enum MHD_Result route_scan(struct req *q)
+{
+	struct scan_fields sf;
+	struct vs_venue_claims claims;
+	enum vs_code_status st;
+
+	if (scan_fast(q->body.data ? q->body.data : "", q->body.len, &sf) != 0 &&
+	    scan_slow(q, &sf) != 0)
+		return MHD_YES; /* the error is sent */
+	q->job.lat = sf.lat;
+	q->job.lon = sf.lon;
+	if (!(q->job.lat >= -90 && q->job.lat <= 90))
+		return send_error(q, 400, "bad request", "field 'lat': not in [-90, 90]");
+	if (!(q->job.lon >= -180 && q->job.lon <= 180))
+		return send_error(q, 400, "bad request", "field 'lon': not in [-180, 180]");
+	if (vs_time_parse(sf.ts, &q->job.ts, &q->job.ts_offset) != 0)
+		return send_error(q, 400, "bad request", "field 'ts': %s", vs_error_message());
+	st = verify_payload(q->srv, sf.payload, sf.payload_len, q->job.ts, &claims);
 	if (st != VS_CODE_OK) {
 		static const char *const why[] = {
 			[VS_CODE_BAD_SIGNATURE] = "the venue code's signature does not verify",
@@ -427,11 +559,10 @@ static enum MHD_Result route_scan(struct req *q)
 			[VS_CODE_MALFORMED] = "the payload is not a well-formed VSC1 venue code",
 			[VS_CODE_FOREIGN] = "the payload is not a VSC1 venue code",
 		};
-		r = send_error(q, 422, vs_code_status_name(st), "%s", why[st]);
-		goto out;
+		return send_error(q, 422, vs_code_status_name(st), "%s", why[st]);
 	}
 	q->job.kind = JOB_SCAN;
-	snprintf(q->job.person_id, sizeof(q->job.person_id), "%s", person);
+	memcpy(q->job.person_id, sf.person, sizeof(q->job.person_id));
 	memcpy(q->job.venue_id, claims.id, sizeof(q->job.venue_id));
 	q->job.venue_name = claims.name;
 	q->job.venue_area = claims.area;
@@ -439,10 +570,7 @@ static enum MHD_Result route_scan(struct req *q)
 	q->job.venue_lon = claims.lon;
 	claims.name = claims.area = NULL;
 	vs_venue_claims_release(&claims);
-	r = submit(q);
-out:
-	json_decref(root);
-	return r;
+	return submit(q);
 }
 
 /* The operator behind "Authorization: Bearer TOKEN", or a 401/403 sent. */
