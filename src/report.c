@@ -177,6 +177,7 @@ static void json_finding(struct vs_buf *b, const struct vs_finding *x)
 		jstr(b, "person_id", x->person_id);
 		jtime(b, "ts", x->ts, x->offset_min);
 		jstr(b, "venue_id", x->u.remote.venue_id);
+		jstr(b, "venue_name", x->u.remote.venue_name);
 		jstr(b, "venue_area", x->u.remote.venue_area);
 		jstr(b, "device_area", x->u.remote.device_area);
 		jnum(b, "lat", x->u.remote.lat, true);
@@ -404,9 +405,10 @@ static int write_text(FILE *out, const struct vs_findings *f, const char *title)
 					    vs_color_name(x->u.household.colors[1]));
 				break;
 			case VS_FIND_REMOTE_SCAN:
-				vs_buf_addf(&b, "%s scanned venue %s (%s) from %s, %.1f km away",
-					    x->person_id, x->u.remote.venue_id, x->u.remote.venue_area,
-					    x->u.remote.device_area, x->u.remote.distance_km);
+				vs_buf_addf(&b, "%s scanned %s (%s, %s) from %s, %.1f km away",
+					    x->person_id, x->u.remote.venue_name, x->u.remote.venue_id,
+					    x->u.remote.venue_area, x->u.remote.device_area,
+					    x->u.remote.distance_km);
 				break;
 			case VS_FIND_BURST:
 				vs_buf_adds(&b, "to ");
@@ -599,14 +601,42 @@ static void html_story(struct vs_buf *b, const struct vs_findings *f)
 				    x->u.action.actions, x->u.action.expected);
 		}
 	}
-	if (s->count[VS_FIND_HOUSEHOLD_DISCORDANCE])
+	const struct vs_finding *house = NULL, *remote = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct vs_finding *x = vs_findings_get(f, i);
+		if (!house && x->kind == VS_FIND_HOUSEHOLD_DISCORDANCE)
+			house = x;
+		if (!remote && x->kind == VS_FIND_REMOTE_SCAN)
+			remote = x;
+	}
+	if (house) {
 		vs_buf_addf(b, "<li><b>%" PRIu64 "</b> times, two people of one household who had "
-			    "been in exactly the same places got different colours.</li>\n",
+			    "been in exactly the same places got different colours. The first: at ",
 			    s->count[VS_FIND_HOUSEHOLD_DISCORDANCE]);
-	if (s->count[VS_FIND_REMOTE_SCAN])
+		add_time(b, house->ts, house->offset_min);
+		vs_buf_adds(b, ", <b>");
+		h(b, house->u.household.persons[0]);
+		vs_buf_adds(b, "</b> turned ");
+		html_color(b, house->u.household.colors[0]);
+		vs_buf_adds(b, " while <b>");
+		h(b, house->u.household.persons[1]);
+		vs_buf_adds(b, "</b>, who lives with them, was ");
+		html_color(b, house->u.household.colors[1]);
+		vs_buf_adds(b, ".</li>\n");
+	}
+	if (remote) {
 		vs_buf_addf(b, "<li><b>%" PRIu64 "</b> scans were made more than %g km from the venue "
-			    "scanned: photos of its code, sent on.</li>\n",
+			    "scanned: photos of its code, sent on. The first: <b>",
 			    s->count[VS_FIND_REMOTE_SCAN], s->remote_km);
+		h(b, remote->person_id);
+		vs_buf_adds(b, "</b> scanned the code of <b>");
+		h(b, remote->u.remote.venue_name);
+		vs_buf_adds(b, "</b> (");
+		h(b, remote->u.remote.venue_area);
+		vs_buf_adds(b, ") from ");
+		h(b, remote->u.remote.device_area);
+		vs_buf_addf(b, ", %.0f km away.</li>\n", remote->u.remote.distance_km);
+	}
 	if (s->count[VS_FIND_REASON_MISMATCH])
 		vs_buf_addf(b, "<li><b>%" PRIu64 "</b> changes showed a reason (entry from abroad, a "
 			    "high-risk area, ...) that the person's own records contradict.</li>\n",
@@ -754,7 +784,7 @@ static int write_html(FILE *out, const struct vs_findings *f, const char *title)
 				    "<th>housemate</th></tr>\n");
 			break;
 		case VS_FIND_REMOTE_SCAN:
-			vs_buf_adds(&b, "<tr><th>time</th><th>person</th><th>venue area</th>"
+			vs_buf_adds(&b, "<tr><th>time</th><th>person</th><th>venue</th>"
 				    "<th>phone in</th><th>distance</th></tr>\n");
 			break;
 		case VS_FIND_BURST:
@@ -802,8 +832,10 @@ static int write_html(FILE *out, const struct vs_findings *f, const char *title)
 				vs_buf_adds(&b, "<td>");
 				h(&b, x->person_id);
 				vs_buf_adds(&b, "</td><td>");
+				h(&b, x->u.remote.venue_name);
+				vs_buf_adds(&b, " (");
 				h(&b, x->u.remote.venue_area);
-				vs_buf_adds(&b, "</td><td>");
+				vs_buf_adds(&b, ")</td><td>");
 				h(&b, x->u.remote.device_area);
 				vs_buf_addf(&b, "</td><td class=\"n\">%.1f km</td>", x->u.remote.distance_km);
 				break;

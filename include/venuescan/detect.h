@@ -82,7 +82,7 @@ struct vs_finding {
 			enum vs_color colors[2];
 		} household;
 		struct {
-			const char *venue_id, *device_area, *venue_area;
+			const char *venue_id, *venue_name, *device_area, *venue_area;
 			double lat, lon;         /* the device */
 			double distance_km;
 		} remote;

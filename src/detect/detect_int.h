@@ -125,7 +125,7 @@ struct action_rec {
 
 struct venue_rec {
 	double lat, lon;
-	uint32_t area;
+	uint32_t area, name; /* ids in areas, texts */
 	bool known;
 };
 

@@ -248,6 +248,7 @@ static int read_venues(struct vs_findings *f, const char *path)
 		f->venues[id].lat = v->lat;
 		f->venues[id].lon = v->lon;
 		f->venues[id].area = intern_opt(&f->areas, v->area);
+		f->venues[id].name = intern_opt(&f->texts, v->name);
 		f->venues[id].known = true;
 	}
 	vs_venue_list_release(&list);

@@ -18,6 +18,7 @@ void vs_remote_findings(struct vs_findings *f)
 		x->u.remote.venue_id = vs_text(&f->venue_ids, r->venue);
 		x->u.remote.device_area = vs_text(&f->areas, r->area);
 		x->u.remote.venue_area = vs_text(&f->areas, f->venues[r->venue].area);
+		x->u.remote.venue_name = vs_text(&f->texts, f->venues[r->venue].name);
 		x->u.remote.lat = r->lat;
 		x->u.remote.lon = r->lon;
 		x->u.remote.distance_km = r->km;
