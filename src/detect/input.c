@@ -147,7 +147,7 @@ const char *vs_person_id(const struct vs_findings *f, uint32_t p)
 /*
  * Person ids are looked up here rather than by the event reader: files list a person's
  * events together and persons in persons.csv order more often than not, so the previous
- * person and the next one are tried before the hash, which keeps the lookup in cache.
+ * person and the next few are tried before the hash, which keeps the lookup in cache.
  */
 static void index_persons(struct vs_findings *f)
 {
@@ -177,8 +177,9 @@ static uint32_t find_person(struct vs_findings *f, const char *id)
 	if (last != VS_NONE) {
 		if (!strcmp(f->ptable.items[last].id, id))
 			return last;
-		if (last + 1 < f->npersons && !strcmp(f->ptable.items[last + 1].id, id))
-			return f->last_person = last + 1;
+		for (uint32_t next = last + 1; next <= last + 4 && next < f->npersons; next++)
+			if (!strcmp(f->ptable.items[next].id, id))
+				return f->last_person = next;
 	}
 	len = strlen(id);
 	h = hash_bytes(id, len);
