@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -530,14 +531,34 @@ static int on_timer(CURLM *m, long timeout_ms, void *arg)
 	return 0;
 }
 
-static int drive(const struct vs_replay_config *cfg, const struct plan *p,
-		 struct vs_replay_result *res)
+/*
+ * One driving thread's share: the scans idx[0..n) (indices into the plan, in time order;
+ * idx NULL for --get, n requests), conc connections, rate requests per second.  busy is
+ * the per-person in-flight flag array, shared: each thread owns distinct persons.
+ */
+struct share {
+	const struct vs_replay_config *cfg;
+	const struct plan *p;
+	const size_t *idx;
+	uint64_t n;
+	unsigned conc;
+	double rate;
+	unsigned char *busy;
+	struct vs_replay_result res;
+	int rc;
+	char err[256];
+};
+
+static int drive(struct share *sh)
 {
-	unsigned conc = cfg->concurrency ? cfg->concurrency : 32;
-	uint64_t total = cfg->get_path ? (cfg->max_requests ? cfg->max_requests : 100000)
-				       : (uint64_t)p->n;
+	const struct vs_replay_config *cfg = sh->cfg;
+	const struct plan *p = sh->p;
+	const size_t *idx = sh->idx;
+	struct vs_replay_result *res = &sh->res;
+	unsigned conc = sh->conc;
+	uint64_t total = sh->n;
 	size_t max_examples = cfg->max_examples ? cfg->max_examples : 5;
-	unsigned char *busy = NULL;
+	unsigned char *busy = sh->busy;
 	struct slot *slots = vs_xcalloc(conc, sizeof(*slots));
 	struct slot **idle = vs_xcalloc(conc, sizeof(*idle));
 	struct curl_slist *hdrs = NULL;
@@ -546,18 +567,14 @@ static int drive(const struct vs_replay_config *cfg, const struct plan *p,
 	CURLM *m = NULL;
 	uint64_t t0, next = 0, inflight = 0, t_last = 0;
 	size_t nidle = 0;
-	double interval = cfg->rate > 0 ? 1e9 / cfg->rate : 0;
+	double interval = sh->rate > 0 ? 1e9 / sh->rate : 0;
 	uint64_t deadline = cfg->duration_s > 0 ? (uint64_t)(cfg->duration_s * 1e9) : UINT64_MAX;
 	int rc = 0, running = 0;
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return vs_error_set(VS_EIO, "cannot initialise libcurl");
 	if ((lp.ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
 		rc = vs_error_set(VS_EIO, "epoll: %s", strerror(errno));
 		goto out;
 	}
-	if (!cfg->get_path)
-		busy = vs_xcalloc(p->persons.n ? p->persons.n : 1, 1);
 	url = vs_xasprintf("%s%s", cfg->target, cfg->get_path ? cfg->get_path : "/v1/scan");
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 	hdrs = curl_slist_append(hdrs, "Expect:");
@@ -567,6 +584,10 @@ static int drive(const struct vs_replay_config *cfg, const struct plan *p,
 	}
 	m = curl_multi_init();
 	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)conc);
+	/* HTTP/1.1 only: without this libcurl considers multiplexing new transfers onto a
+	 * busy connection and crowds them onto the first one (measured: 52k/s against 43k/s
+	 * on /healthz with 64 connections). */
+	curl_multi_setopt(m, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
 	curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_socket);
 	curl_multi_setopt(m, CURLMOPT_SOCKETDATA, &lp);
 	curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_timer);
@@ -600,7 +621,6 @@ static int drive(const struct vs_replay_config *cfg, const struct plan *p,
 			curl_easy_setopt(s->h, CURLOPT_POST, 1L);
 		idle[nidle++] = &slots[conc - 1 - i];
 	}
-	res->from_intended = cfg->rate > 0;
 	t0 = now_ns();
 	while (next < total || inflight) {
 		struct epoll_event evs[64];
@@ -621,16 +641,16 @@ static int drive(const struct vs_replay_config *cfg, const struct plan *p,
 				wait_ns = (int64_t)(intended - now);
 				break;
 			}
-			if (busy && busy[p->scans[next].person])
+			if (busy && busy[p->scans[idx[next]].person])
 				break; /* this person's previous scan is unanswered */
 			s = idle[--nidle];
-			s->scan = (size_t)next;
+			s->scan = idx ? idx[next] : 0;
 			s->t_intended = interval > 0 ? intended : now;
 			s->t_send = now;
 			s->alen = 0;
 			if (!cfg->get_path) {
-				build_body(s, p, (size_t)next);
-				busy[p->scans[next].person] = 1;
+				build_body(s, p, s->scan);
+				busy[p->scans[s->scan].person] = 1;
 				curl_easy_setopt(s->h, CURLOPT_POSTFIELDS, s->body.data);
 				curl_easy_setopt(s->h, CURLOPT_POSTFIELDSIZE, (long)s->body.len);
 			}
@@ -691,10 +711,112 @@ out:
 	curl_slist_free_all(hdrs);
 	free(slots);
 	free(idle);
-	free(busy);
 	free(url);
 	free(auth);
-	curl_global_cleanup();
+	if (rc)
+		snprintf(sh->err, sizeof(sh->err), "%s", vs_error_message());
+	sh->rc = rc;
+	return rc;
+}
+
+static void *drive_main(void *arg)
+{
+	drive(arg);
+	return NULL;
+}
+
+/* Add b's counts, kinds and examples into a. */
+static void result_merge(struct vs_replay_result *a, struct vs_replay_result *b,
+			 size_t max_examples)
+{
+	a->sent += b->sent;
+	a->answered += b->answered;
+	a->ok += b->ok;
+	a->errors += b->errors;
+	a->checked += b->checked;
+	a->disagree += b->disagree;
+	if (b->elapsed_s > a->elapsed_s)
+		a->elapsed_s = b->elapsed_s;
+	vs_hist_merge(&a->latency, &b->latency);
+	for (size_t i = 0; i < b->nkinds; i++)
+		for (uint64_t k = 0; k < b->kind_counts[i]; k++)
+			count_kind(a, b->kind_names[i]);
+	for (size_t i = 0; i < b->nexamples; i++) {
+		if (a->nexamples < max_examples) {
+			a->examples = vs_xreallocarray(a->examples, a->nexamples + 1,
+						       sizeof(*a->examples));
+			a->examples[a->nexamples++] = b->examples[i];
+			b->examples[i] = NULL;
+		}
+	}
+}
+
+/* Split the work over cfg->threads threads (persons by id index modulo threads). */
+static int drive_all(const struct vs_replay_config *cfg, const struct plan *p,
+		     struct vs_replay_result *res)
+{
+	unsigned nt = cfg->threads ? cfg->threads : 1;
+	unsigned conc = cfg->concurrency ? cfg->concurrency : 32;
+	uint64_t total = cfg->get_path ? (cfg->max_requests ? cfg->max_requests : 100000)
+				       : (uint64_t)p->n;
+	struct share *sh;
+	pthread_t *th;
+	size_t **idx;
+	unsigned char *busy = NULL;
+	int rc = 0;
+
+	if (nt > conc)
+		nt = conc;
+	sh = vs_xcalloc(nt, sizeof(*sh));
+	th = vs_xcalloc(nt, sizeof(*th));
+	idx = vs_xcalloc(nt, sizeof(*idx));
+	if (!cfg->get_path) {
+		busy = vs_xcalloc(p->persons.n ? p->persons.n : 1, 1);
+		for (unsigned t = 0; t < nt; t++)
+			idx[t] = vs_xreallocarray(NULL, p->n ? p->n : 1, sizeof(**idx));
+		for (size_t i = 0; i < p->n; i++) {
+			unsigned t = p->scans[i].person % nt;
+			idx[t][sh[t].n++] = i;
+		}
+	}
+	for (unsigned t = 0; t < nt; t++) {
+		sh[t].cfg = cfg;
+		sh[t].p = p;
+		sh[t].idx = idx[t];
+		if (cfg->get_path)
+			sh[t].n = total / nt + (t < total % nt);
+		sh[t].conc = conc / nt + (t < conc % nt);
+		sh[t].rate = cfg->rate > 0 ? cfg->rate * (double)sh[t].n / (double)(total ? total : 1) : 0;
+		sh[t].busy = busy;
+		vs_hist_init(&sh[t].res.latency);
+	}
+	if (nt == 1) {
+		drive(&sh[0]);
+	} else {
+		unsigned started = 0;
+		for (; started < nt; started++)
+			if (pthread_create(&th[started], NULL, drive_main, &sh[started]) != 0)
+				break;
+		if (started < nt) {
+			/* run the shares that got no thread here, one after another */
+			for (unsigned t = started; t < nt; t++)
+				drive(&sh[t]);
+		}
+		for (unsigned t = 0; t < started; t++)
+			pthread_join(th[t], NULL);
+	}
+	res->from_intended = cfg->rate > 0;
+	for (unsigned t = 0; t < nt; t++) {
+		if (sh[t].rc && !rc)
+			rc = vs_error_set(sh[t].rc, "%s", sh[t].err);
+		result_merge(res, &sh[t].res, cfg->max_examples ? cfg->max_examples : 5);
+		vs_replay_result_release(&sh[t].res);
+		free(idx[t]);
+	}
+	free(sh);
+	free(th);
+	free(idx);
+	free(busy);
 	return rc;
 }
 
@@ -713,7 +835,12 @@ int vs_replay_run(const struct vs_replay_config *cfg, struct vs_replay_result *r
 		if ((rc = vs_crypto_init()) != 0 || (rc = plan_read(&p, cfg)) != 0)
 			goto out;
 	}
-	rc = drive(cfg, &p, res);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		rc = vs_error_set(VS_EIO, "cannot initialise libcurl");
+		goto out;
+	}
+	rc = drive_all(cfg, &p, res);
+	curl_global_cleanup();
 out:
 	plan_release(&p);
 	return rc;

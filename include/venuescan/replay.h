@@ -46,6 +46,7 @@ struct vs_replay_config {
 	const char *dir;          /* dataset folder; NULL with get_path */
 	const char *target;       /* base URL, e.g. "http://127.0.0.1:8080" */
 	unsigned concurrency;     /* requests in flight; 0: 32 */
+	unsigned threads;         /* driving threads sharing them (persons split); 0: 1 */
 	double rate;              /* requests per second; 0: as fast as answers come */
 	double duration_s;        /* stop sending after this long; 0: no limit */
 	uint64_t max_requests;    /* stop after this many; 0: every scan (get_path: 100000) */

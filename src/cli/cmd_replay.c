@@ -24,6 +24,8 @@ const char cmd_replay_help[] =
 	"options:\n"
 	"  --target URL        base URL of the service, e.g. http://127.0.0.1:8080\n"
 	"  --concurrency N     requests in flight (default 32)\n"
+	"  --threads N         driving threads sharing them, persons split between them\n"
+	"                      (default 1)\n"
 	"  --rate R            send R requests per second on a fixed schedule (default: as\n"
 	"                      fast as answers come)\n"
 	"  --duration S        stop sending after S seconds (default: when the scans end)\n"
@@ -43,6 +45,7 @@ int cmd_replay(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "target", required_argument, NULL, 't' },
 		{ "concurrency", required_argument, NULL, 'c' },
+		{ "threads", required_argument, NULL, 'j' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "requests", required_argument, NULL, 'n' },
@@ -66,6 +69,11 @@ int cmd_replay(int argc, char **argv)
 			if (vs_cli_long("replay", "--concurrency", optarg, 1, 10000, &v))
 				return VS_EXIT_ERROR;
 			cfg.concurrency = (unsigned)v;
+			break;
+		case 'j':
+			if (vs_cli_long("replay", "--threads", optarg, 1, 64, &v))
+				return VS_EXIT_ERROR;
+			cfg.threads = (unsigned)v;
 			break;
 		case 'r':
 			if (vs_cli_double("replay", "--rate", optarg, 0.001, 1e7, &cfg.rate))
