@@ -56,6 +56,12 @@ static void jkey(struct vs_buf *b, const char *key)
 	vs_buf_addf(b, ",\"%s\":", key);
 }
 
+/* A JSON string literal of s, without a key. */
+static void jraw(struct vs_buf *b, const char *s)
+{
+	vs_buf_add_json_string(b, s, strlen(s));
+}
+
 static void jstr(struct vs_buf *b, const char *key, const char *s)
 {
 	jkey(b, key);
@@ -111,7 +117,7 @@ static double ratio(uint64_t a, uint64_t n)
 static void json_finding(struct vs_buf *b, const struct vs_finding *x)
 {
 	vs_buf_adds(b, "{\"kind\":");
-	vs_buf_add_json_string(b, vs_finding_kind_name(x->kind), strlen(vs_finding_kind_name(x->kind)));
+	jraw(b, vs_finding_kind_name(x->kind));
 	switch (x->kind) {
 	case VS_FIND_ASSOCIATION: {
 		const struct vs_association *a = &x->u.assoc;
@@ -136,7 +142,7 @@ static void json_finding(struct vs_buf *b, const struct vs_finding *x)
 		for (size_t i = 0; i < a->nconditioned; i++) {
 			if (i)
 				vs_buf_addc(b, ',');
-			vs_buf_add_json_string(b, a->conditioned_on[i], strlen(a->conditioned_on[i]));
+			jraw(b, a->conditioned_on[i]);
 		}
 		vs_buf_addc(b, ']');
 		jint(b, "round", a->round);
@@ -165,12 +171,13 @@ static void json_finding(struct vs_buf *b, const struct vs_finding *x)
 		jstr(b, "household_id", x->u.household.household_id);
 		jkey(b, "persons");
 		vs_buf_addc(b, '[');
-		vs_buf_add_json_string(b, x->u.household.persons[0], strlen(x->u.household.persons[0]));
+		jraw(b, x->u.household.persons[0]);
 		vs_buf_addc(b, ',');
-		vs_buf_add_json_string(b, x->u.household.persons[1], strlen(x->u.household.persons[1]));
+		jraw(b, x->u.household.persons[1]);
 		vs_buf_addc(b, ']');
 		jtime(b, "ts", x->ts, x->offset_min);
-		vs_buf_addf(b, ",\"colors\":[\"%s\",\"%s\"]", vs_color_name(x->u.household.colors[0]),
+		vs_buf_addf(b, ",\"colors\":[\"%s\",\"%s\"]",
+			    vs_color_name(x->u.household.colors[0]),
 			    vs_color_name(x->u.household.colors[1]));
 		break;
 	case VS_FIND_REMOTE_SCAN:
@@ -291,14 +298,19 @@ static void fmt_p(struct vs_buf *b, double p, bool defined)
 		fmt_num(b, p, defined);
 }
 
+/* 100 * a / n, or 0 for nobody. */
+static double percent(uint64_t a, uint64_t n)
+{
+	return n ? 100.0 * (double)a / (double)n : 0.0;
+}
+
 static void text_assoc(struct vs_buf *b, const struct vs_association *a)
 {
 	vs_buf_addf(b, "  %s %s=%s: %" PRIu64 "/%" PRIu64 " (%.1f%%) with, %" PRIu64 "/%" PRIu64
 		    " (%.1f%%) without; MH OR ", a->flagged ? "FLAGGED" : "       ", a->attribute,
 		    a->value, a->outcomes_with, a->persons_with,
-		    100 * (a->persons_with ? (double)a->outcomes_with / (double)a->persons_with : 0),
-		    a->outcomes_without, a->persons_without,
-		    100 * (a->persons_without ? (double)a->outcomes_without / (double)a->persons_without : 0));
+		    percent(a->outcomes_with, a->persons_with), a->outcomes_without,
+		    a->persons_without, percent(a->outcomes_without, a->persons_without));
 	fmt_num(b, a->mh.odds_ratio, a->mh.odds_ratio_defined);
 	vs_buf_adds(b, " [");
 	fmt_num(b, a->mh.ci_low, a->mh.ci_defined);
@@ -331,12 +343,14 @@ static int write_text(FILE *out, const struct vs_findings *f, const char *title)
 		    s->remote_km);
 	vs_buf_addf(&b, "%" PRIu64 " persons in %" PRIu64 " households, %" PRIu64 " events%s",
 		    s->persons, s->households, s->events,
-		    s->sorted_path ? "" : " (some persons' events out of time order: sorted in memory)");
+		    s->sorted_path ? ""
+		    : " (some persons' events out of time order: sorted in memory)");
 	vs_buf_addf(&b, "\n\n%" PRIu64 " changes to red or yellow, %" PRIu64 " explained by no "
 		    "published rule (%" PRIu64 " persons)\n", s->changes_red_yellow, s->unexplained,
 		    s->unexplained_persons);
 
-	vs_buf_adds(&b, "\nIdentity association (stepwise Mantel-Haenszel by area, BH q <= alpha):\n");
+	vs_buf_adds(&b, "\nIdentity association (stepwise Mantel-Haenszel by area, "
+		    "BH q <= alpha):\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct vs_finding *x = vs_findings_get(f, i);
 		if (x->kind == VS_FIND_ASSOCIATION && x->u.assoc.flagged)
@@ -344,7 +358,8 @@ static int write_text(FILE *out, const struct vs_findings *f, const char *title)
 	}
 	if (!s->nflagged)
 		vs_buf_adds(&b, "  no attribute value flagged\n");
-	vs_buf_addf(&b, "  (%" PRIu64 " values tested; the others:)\n", s->count[VS_FIND_ASSOCIATION]);
+	vs_buf_addf(&b, "  (%" PRIu64 " values tested; the others:)\n",
+		    s->count[VS_FIND_ASSOCIATION]);
 	{
 		uint64_t shown = 0, others = s->count[VS_FIND_ASSOCIATION] - s->nflagged;
 		for (size_t i = 0; i < n && shown < 2 * TEXT_LIST_MAX; i++) {
@@ -389,7 +404,8 @@ static int write_text(FILE *out, const struct vs_findings *f, const char *title)
 			case VS_FIND_UNEXPLAINED_CODE:
 				vs_buf_addf(&b, "%s -> %s by '%s': \"%s\"%s", x->person_id,
 					    vs_color_name(x->u.code.color), x->u.code.authority,
-					    x->u.code.reason, x->u.code.flagged ? " [flagged group]" : "");
+					    x->u.code.reason,
+					    x->u.code.flagged ? " [flagged group]" : "");
 				break;
 			case VS_FIND_REASON_MISMATCH:
 				vs_buf_addf(&b, "%s -> %s: \"%s\" claims %s; no fact supports %s",
@@ -406,23 +422,24 @@ static int write_text(FILE *out, const struct vs_findings *f, const char *title)
 				break;
 			case VS_FIND_REMOTE_SCAN:
 				vs_buf_addf(&b, "%s scanned %s (%s, %s) from %s, %.1f km away",
-					    x->person_id, x->u.remote.venue_name, x->u.remote.venue_id,
-					    x->u.remote.venue_area, x->u.remote.device_area,
-					    x->u.remote.distance_km);
+					    x->person_id, x->u.remote.venue_name,
+					    x->u.remote.venue_id, x->u.remote.venue_area,
+					    x->u.remote.device_area, x->u.remote.distance_km);
 				break;
 			case VS_FIND_BURST:
 				vs_buf_adds(&b, "to ");
 				add_time(&b, x->u.burst.end, x->u.burst.end_offset_min);
 				vs_buf_addf(&b, ": %" PRIu64 " changes %s, %.3g expected",
-					    x->u.burst.changes, x->u.burst.to_red ? "to red" : "to green",
+					    x->u.burst.changes,
+					    x->u.burst.to_red ? "to red" : "to green",
 					    x->u.burst.expected);
 				break;
 			case VS_FIND_ACTION_TRIGGERED:
 				vs_buf_addf(&b, "'%s' then %s: %" PRIu64 " of %" PRIu64 " actions "
 					    "(%.3g expected by chance), median delay %.0f s",
 					    x->u.action.action, vs_color_name(x->u.action.color),
-					    x->u.action.count, x->u.action.actions, x->u.action.expected,
-					    x->u.action.median_delay_s);
+					    x->u.action.count, x->u.action.actions,
+					    x->u.action.expected, x->u.action.median_delay_s);
 				break;
 			default:
 				break;
@@ -466,25 +483,35 @@ static const char html_head[] =
 	"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	"<title>venuescan detect</title>\n<style>\n"
-	"body{font:17px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans','Noto Sans CJK SC',"
-	"sans-serif;max-width:80rem;margin:2rem auto;padding:0 1.2rem;color:#1d2330;background:#fbfbfd}\n"
-	"h1{font-size:1.9rem;margin-bottom:.2rem}h2{font-size:1.35rem;margin-top:2.2rem;"
-	"border-bottom:2px solid #dde1ea;padding-bottom:.2rem}\n"
-	".sub{color:#5a6375}.verdict{font-size:1.3rem;padding:1rem 1.2rem;border-radius:.6rem;"
-	"margin:1.2rem 0}\n.bad{background:#fde8e8;border-left:.5rem solid #c62828}"
+	"body{font:17px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans',"
+	"'Noto Sans CJK SC',sans-serif;max-width:80rem;margin:2rem auto;padding:0 1.2rem;"
+	"color:#1d2330;background:#fbfbfd}\n"
+	"h1{font-size:1.9rem;margin-bottom:.2rem}\n"
+	"h2{font-size:1.35rem;margin-top:2.2rem;border-bottom:2px solid #dde1ea;"
+	"padding-bottom:.2rem}\n"
+	".sub{color:#5a6375}\n"
+	".verdict{font-size:1.3rem;padding:1rem 1.2rem;border-radius:.6rem;margin:1.2rem 0}\n"
+	".bad{background:#fde8e8;border-left:.5rem solid #c62828}\n"
 	".good{background:#e7f6ea;border-left:.5rem solid #2e7d32}\n"
-	".cards{display:flex;flex-wrap:wrap;gap:.8rem}.card{background:#fff;border:1px solid #dde1ea;"
-	"border-radius:.6rem;padding:.7rem 1rem;min-width:9rem}.card b{display:block;font-size:1.6rem}\n"
+	".cards{display:flex;flex-wrap:wrap;gap:.8rem}\n"
+	".card{background:#fff;border:1px solid #dde1ea;border-radius:.6rem;"
+	"padding:.7rem 1rem;min-width:9rem}\n"
+	".card b{display:block;font-size:1.6rem}\n"
 	"table{border-collapse:collapse;width:100%;background:#fff;font-size:.92rem;"
-	"display:block;overflow-x:auto}"
-	"th,td{border-bottom:1px solid #e4e7ee;padding:.35rem .5rem;text-align:left;vertical-align:top}\n"
-	"th{background:#f1f3f8}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.t{white-space:nowrap}"
+	"display:block;overflow-x:auto}\n"
+	"th,td{border-bottom:1px solid #e4e7ee;padding:.35rem .5rem;text-align:left;"
+	"vertical-align:top}\n"
+	"th{background:#f1f3f8}\n"
+	"td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+	"td.t{white-space:nowrap}\n"
 	"tr.flag td{background:#fff4f4;font-weight:600}\n"
-	".red{color:#c62828;font-weight:700}.yellow{color:#b28704;font-weight:700}"
-	".green{color:#2e7d32;font-weight:700}\n.bar{display:inline-block;height:.8rem;"
-	"background:#c62828;vertical-align:middle}.bar.o{background:#9aa3b5}\n"
-	".note{color:#5a6375;font-size:.92rem}svg{background:#fff;border:1px solid #dde1ea;"
-	"border-radius:.4rem}\n</style>\n</head>\n<body>\n";
+	".red{color:#c62828;font-weight:700}.yellow{color:#b28704;font-weight:700}\n"
+	".green{color:#2e7d32;font-weight:700}\n"
+	".bar{display:inline-block;height:.8rem;background:#c62828;vertical-align:middle}\n"
+	".bar.o{background:#9aa3b5}\n"
+	".note{color:#5a6375;font-size:.92rem}\n"
+	"svg{background:#fff;border:1px solid #dde1ea;border-radius:.4rem}\n"
+	"</style>\n</head>\n<body>\n";
 
 static void html_num(struct vs_buf *b, double x, bool defined)
 {
@@ -582,9 +609,8 @@ static void html_story(struct vs_buf *b, const struct vs_findings *f)
 			h(b, a->value);
 			vs_buf_addf(b, "</b>: %.1f%% of the %" PRIu64 " people who hold it got such a "
 				    "change, against %.1f%% of everyone else, comparing people in the same "
-				    "places.</li>\n", 100.0 * (double)a->outcomes_with / (double)a->persons_with,
-				    a->persons_with, a->persons_without ? 100.0 *
-				    (double)a->outcomes_without / (double)a->persons_without : 0.0);
+				    "places.</li>\n", percent(a->outcomes_with, a->persons_with),
+				    a->persons_with, percent(a->outcomes_without, a->persons_without));
 		} else if (x->kind == VS_FIND_BURST) {
 			vs_buf_addf(b, "<li>A burst: <b>%" PRIu64 "</b> changes to %s between ",
 				    x->u.burst.changes, x->u.burst.to_red ? "red" : "green");
@@ -706,9 +732,8 @@ static int write_html(FILE *out, const struct vs_findings *f, const char *title)
 				continue;
 			if (pass == 1 && rows++ >= HTML_LIST_MAX)
 				continue;
-			rw = a->persons_with ? (double)a->outcomes_with / (double)a->persons_with : 0;
-			ro = a->persons_without
-				? (double)a->outcomes_without / (double)a->persons_without : 0;
+			rw = percent(a->outcomes_with, a->persons_with) / 100;
+			ro = percent(a->outcomes_without, a->persons_without) / 100;
 			vs_buf_addf(&b, "<tr%s><td>", a->flagged ? " class=\"flag\"" : "");
 			h(&b, a->attribute);
 			vs_buf_adds(&b, "=");
@@ -740,7 +765,8 @@ static int write_html(FILE *out, const struct vs_findings *f, const char *title)
 				vs_buf_adds(&b, " &times; ");
 				h(&b, a->conditioned_on[c]);
 			}
-			vs_buf_addf(&b, "</td><td>%s</td></tr>\n", a->flagged ? "FLAGGED" : "&ndash;");
+			vs_buf_addf(&b, "</td><td>%s</td></tr>\n",
+				    a->flagged ? "FLAGGED" : "&ndash;");
 		}
 	vs_buf_adds(&b, "</table>\n");
 	if (rows > HTML_LIST_MAX)
@@ -837,7 +863,8 @@ static int write_html(FILE *out, const struct vs_findings *f, const char *title)
 				h(&b, x->u.remote.venue_area);
 				vs_buf_adds(&b, ")</td><td>");
 				h(&b, x->u.remote.device_area);
-				vs_buf_addf(&b, "</td><td class=\"n\">%.1f km</td>", x->u.remote.distance_km);
+				vs_buf_addf(&b, "</td><td class=\"n\">%.1f km</td>",
+					    x->u.remote.distance_km);
 				break;
 			case VS_FIND_BURST:
 				vs_buf_adds(&b, "<td class=\"t\">");

@@ -76,7 +76,8 @@ int cmd_detect(int argc, char **argv)
 			rules_path = optarg;
 			break;
 		case 'a':
-			if (vs_cli_double("detect", "--alpha", optarg, 1e-300, 0.5, &opt.alpha) != 0)
+			if (vs_cli_double("detect", "--alpha", optarg, 1e-300, 0.5,
+					  &opt.alpha) != 0)
 				goto out;
 			break;
 		case 'k':
@@ -100,7 +101,8 @@ int cmd_detect(int argc, char **argv)
 		goto out;
 	}
 	dir = argv[optind];
-	if ((rules_path ? vs_rules_load(rules_path, &rules) : vs_serve_default_rules(&rules)) != 0) {
+	if ((rules_path ? vs_rules_load(rules_path, &rules)
+			: vs_serve_default_rules(&rules)) != 0) {
 		status = vs_cli_fail();
 		goto out;
 	}

@@ -44,8 +44,8 @@ static void print_json(const struct vs_eval *e)
 	struct vs_buf b = VS_BUF_INIT;
 
 	vs_buf_addf(&b, "{\"changes\":%" PRIu64 ",\"tp\":%" PRIu64 ",\"fp\":%" PRIu64
-		    ",\"fn\":%" PRIu64 ",\"tn\":%" PRIu64 ",\"precision\":", e->changes, e->tp, e->fp,
-		    e->fn, e->tn);
+		    ",\"fn\":%" PRIu64 ",\"tn\":%" PRIu64 ",\"precision\":", e->changes, e->tp,
+		    e->fp, e->fn, e->tn);
 	num(&b, e->precision);
 	vs_buf_adds(&b, ",\"recall\":");
 	num(&b, e->recall);
@@ -88,7 +88,8 @@ static void print_text(const struct vs_eval *e, const char *dir)
 	       e->misuse_not_scored);
 	printf("\nmisuse rules and the attribute value each used:\n");
 	for (size_t i = 0; i < e->nrules; i++)
-		printf("  misuse:%s  %" PRIu64 " persons  %s\n", e->rules[i].name, e->rules[i].persons,
+		printf("  misuse:%s  %" PRIu64 " persons  %s\n", e->rules[i].name,
+		       e->rules[i].persons,
 		       *e->rules[i].value ? e->rules[i].value
 		       : e->rules[i].persons ? "(no value held by 95% of them)"
 		       : "(labels no change to red or yellow)");
@@ -126,8 +127,8 @@ int cmd_eval(int argc, char **argv)
 			if (!strcmp(optarg, "json"))
 				json = 1;
 			else if (strcmp(optarg, "text")) {
-				vs_cli_usage("eval", "option '--format': unknown format '%s' (text or "
-					     "json)", optarg);
+				vs_cli_usage("eval", "option '--format': unknown format "
+					     "'%s' (text or json)", optarg);
 				goto out;
 			}
 			break;
@@ -155,7 +156,8 @@ int cmd_eval(int argc, char **argv)
 		vs_cli_usage("eval", "one dataset folder only ('%s' is extra)", argv[optind + 1]);
 		goto out;
 	}
-	if ((rules_path ? vs_rules_load(rules_path, &rules) : vs_serve_default_rules(&rules)) != 0) {
+	if ((rules_path ? vs_rules_load(rules_path, &rules)
+			: vs_serve_default_rules(&rules)) != 0) {
 		status = vs_cli_fail();
 		goto out;
 	}

@@ -60,7 +60,7 @@ int vs_action_run(struct vs_findings *f)
 				continue;
 			for (size_t i = 0; i < f->ncodes; i++) {
 				const struct code_rec *c = &f->codes[i];
-				if (c->prev_action == t && c->color == col && c->color != c->prev_color)
+				if (c->prev_action == t && c->color == col && c->is_change)
 					delays[nd++] = c->action_delay;
 			}
 			if ((rc = vs_median_mad(delays, nd, NULL, &median, &mad)) != 0)

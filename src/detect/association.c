@@ -208,8 +208,10 @@ int vs_association_run(struct vs_findings *f)
 		/* new strata: old stratum x whether the person holds the flagged value */
 		vs_u64map_init(&map, nstrata * 2);
 		for (size_t i = 0; i < f->npersons; i++) {
-			int added, holds = vs_person_value_of(f, (uint32_t)i, f->value_key[best]) == best;
-			stratum[i] = vs_u64map_add(&map, (uint64_t)stratum[i] << 1 | (uint64_t)holds, &added);
+			uint64_t holds =
+				vs_person_value_of(f, (uint32_t)i, f->value_key[best]) == best;
+			int added;
+			stratum[i] = vs_u64map_add(&map, (uint64_t)stratum[i] << 1 | holds, &added);
 		}
 		nstrata = map.n;
 		vs_u64map_release(&map);

@@ -107,7 +107,8 @@ static void code_change(struct vs_findings *f, struct person *p, int64_t *state,
 	if (color != VS_GREEN && c->is_change) {
 		c->unexplained = vs_rules_explain(f->rules, state, e->ts, color) < 0;
 		if (e->reason != VS_NONE) {
-			c->claimed = vs_rules_reason_claims(f->rules, vs_text(&f->texts, e->reason));
+			const char *reason = vs_text(&f->texts, e->reason);
+			c->claimed = vs_rules_reason_claims(f->rules, reason);
 			for (size_t i = 0; i < f->nrules; i++) {
 				int64_t last = state[i];
 				if (!(c->claimed >> i & 1))

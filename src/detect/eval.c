@@ -72,8 +72,8 @@ static int read_labels(const char *dir, const struct vs_findings *f, struct vs_i
 		} else if (!strncmp(cause, "published:", 10) && cause[10]) {
 			lb.rule = VS_NONE;
 		} else {
-			rc = vs_csv_field_error(r, (size_t)cc, "not published:RULE or misuse:RULE '%s'",
-						cause);
+			rc = vs_csv_field_error(r, (size_t)cc,
+						"not published:RULE or misuse:RULE '%s'", cause);
 			goto out;
 		}
 		e->labels++;
@@ -171,7 +171,8 @@ int vs_eval_score(const char *dir, const struct vs_findings *f, struct vs_eval *
 		qsort(pairs, npairs, sizeof(*pairs), label_cmp);
 	for (size_t i = 0; i < npairs; i++) {
 		const struct person *p;
-		if (i && pairs[i - 1].person == pairs[i].person && pairs[i - 1].rule == pairs[i].rule)
+		if (i && pairs[i - 1].person == pairs[i].person &&
+		    pairs[i - 1].rule == pairs[i].rule)
 			continue;
 		misuse_person[pairs[i].person] = 1;
 		per_rule[pairs[i].rule]++;
@@ -200,7 +201,8 @@ int vs_eval_score(const char *dir, const struct vs_findings *f, struct vs_eval *
 		er->value = "";
 		for (size_t v = 0; v < nv; v++) {
 			uint64_t c = cover[r * nv + v];
-			const char *text = vs_text(&f->values, (uint32_t)v), *eq = strchr(text, '=');
+			const char *text = vs_text(&f->values, (uint32_t)v);
+			const char *eq = strchr(text, '=');
 			char key[256];
 			int named;
 			double purity;

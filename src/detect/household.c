@@ -112,7 +112,8 @@ static int household_tests(struct vs_findings *f, struct pair *pairs, size_t npa
 	for (size_t i = 0; i < npairs; i++) {
 		const struct person *w = &f->persons[pairs[i].worse];
 		const struct person *o = &f->persons[pairs[i].other];
-		if (i && pairs[i].worse == pairs[i - 1].worse && pairs[i].other == pairs[i - 1].other)
+		if (i && pairs[i].worse == pairs[i - 1].worse &&
+		    pairs[i].other == pairs[i - 1].other)
 			continue;
 		for (uint32_t j = 0; j < w->nattrs; j++) {
 			uint32_t v = f->attr_values[w->attr_first + j];

@@ -298,9 +298,10 @@ static void convert_event(struct vs_findings *f, const struct vs_event *in, uint
 			char id[64];
 			size_t n = strlen(in->venue_id);
 			if (n < sizeof(id)) {
-				for (size_t i = 0; i <= n; i++)
-					id[i] = (char)((in->venue_id[i] >= 'A' && in->venue_id[i] <= 'Z')
-						       ? in->venue_id[i] + 32 : in->venue_id[i]);
+				for (size_t i = 0; i <= n; i++) {
+					char ch = in->venue_id[i];
+					id[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+				}
 				e->venue = vs_intern_add(&f->venue_ids, id, n);
 			}
 		}

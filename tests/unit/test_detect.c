@@ -363,7 +363,9 @@ static void write_file(const char *name, const char *text)
 
 static void make_tmp(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "%s/vs-detect-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/vs-detect-XXXXXX", base);
 	assert_non_null(mkdtemp(tmpdir));
 }
 
@@ -507,7 +509,8 @@ static void test_bad_input(void **state)
 		assert_true(vs_detect_run(dir, &opt, &f) < 0);
 		assert_null(f);
 		if (!strstr(vs_error_message(), cases[i].msg))
-			fail_msg("%s: '%s' lacks '%s'", cases[i].dir, vs_error_message(), cases[i].msg);
+			fail_msg("%s: '%s' lacks '%s'", cases[i].dir, vs_error_message(),
+				 cases[i].msg);
 	}
 	opt.alpha = 0;
 	assert_int_equal(vs_detect_run(dir, &opt, &(struct vs_findings *){ NULL }), VS_EINVAL);

@@ -77,8 +77,8 @@ static void require_keys(json_t *o, const char *const *keys)
 {
 	for (; *keys; keys++)
 		if (!json_object_get(o, *keys))
-			fail_msg("kind %s lacks '%s'", json_string_value(json_object_get(o, "kind")),
-				 *keys);
+			fail_msg("kind %s lacks '%s'",
+				 json_string_value(json_object_get(o, "kind")), *keys);
 }
 
 static void test_jsonl_contract(void **state)
@@ -202,8 +202,8 @@ static void test_html_self_contained_and_escaped(void **state)
 	snprintf(path, sizeof(path), "%s/events.csv", dir);
 	fp = fopen(path, "w");
 	fputs("ts,person_id,kind,venue_id,area,lat,lon,value,reason,authority\n"
-	      "2022-06-11T20:16:00+08:00,<i>x,code,,,,,red,\"<script>alert(1)</script>, \"\"quoted\"\"\","
-	      "Henan & co\n", fp);
+	      "2022-06-11T20:16:00+08:00,<i>x,code,,,,,red,"
+	      "\"<script>alert(1)</script>, \"\"quoted\"\"\",Henan & co\n", fp);
 	fclose(fp);
 	f = run_dir(dir);
 	html = render(f, VS_REPORT_HTML);
