@@ -669,7 +669,15 @@ static int drive(struct share *sh)
 		}
 		if (wait_ns < 0)
 			wait_ns = 100000000; /* nothing due: wake at least every 100 ms */
-		n = epoll_wait(lp.ep, evs, 64, (int)(wait_ns / 1000000));
+		/* Nanosecond waits: at 10,000 requests/s the next send is 100 us away, and a
+		 * millisecond timeout would either be late or spin a core the server needs. */
+		{
+			struct timespec ts = { (time_t)(wait_ns / 1000000000),
+					       (long)(wait_ns % 1000000000) };
+			n = epoll_pwait2(lp.ep, evs, 64, &ts, NULL);
+			if (n < 0 && errno == ENOSYS)
+				n = epoll_wait(lp.ep, evs, 64, (int)((wait_ns + 999999) / 1000000));
+		}
 		for (int i = 0; i < n; i++) {
 			int flags = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
 				    (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |

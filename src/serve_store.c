@@ -12,6 +12,7 @@
  * database, and every job of the batch is answered 503: nothing unwritten is acknowledged.
  */
 #include <pthread.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,6 +305,13 @@ struct store {
 	pthread_t thread;
 	int last_error;
 
+	/* Checkpoints run beside the writer so a commit never waits for one. */
+	char *path;
+	pthread_t ckpt_thread;
+	pthread_cond_t ckpt_cv;
+	int ckpt_started, ckpt_stop;
+	atomic_int wal_pages;
+
 	_Atomic int64_t audit_len;
 	_Atomic uint64_t commits, committed, npersons;
 };
@@ -519,6 +527,8 @@ int store_open(const char *path, const struct vs_rule_set *rs, const char *areas
 	s->qtail = &s->qhead;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
+	pthread_cond_init(&s->ckpt_cv, NULL);
+	s->path = vs_xstrdup(path);
 	if ((rc = vs_serve_db_open(path, 0, &s->db)) != 0)
 		goto out;
 	/* Verify the chain before anything else touches the database. */
@@ -866,8 +876,68 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/* The writer's WAL hook: wake the checkpointer once the WAL has grown. */
+static int on_wal(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store *s = arg;
+
+	(void)db;
+	(void)name;
+	atomic_store(&s->wal_pages, pages);
+	if (pages >= 1000) {
+		pthread_mutex_lock(&s->mu);
+		pthread_cond_signal(&s->ckpt_cv);
+		pthread_mutex_unlock(&s->mu);
+	}
+	return SQLITE_OK;
+}
+
+/*
+ * PASSIVE checkpoints on a connection of their own: they copy committed WAL frames into
+ * the database file and fsync it without blocking the writer, which keeps appending
+ * (wal_autocheckpoint is off on the writer's connection).
+ */
+static void *checkpoint_main(void *arg)
+{
+	struct store *s = arg;
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		fprintf(stderr, "venuescan serve: checkpointer: %s\n", db ? sqlite3_errmsg(db) : "?");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_exec(db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+	pthread_mutex_lock(&s->mu);
+	while (!s->ckpt_stop) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		if (atomic_load(&s->wal_pages) < 1000)
+			pthread_cond_timedwait(&s->ckpt_cv, &s->mu, &until);
+		if (s->ckpt_stop)
+			break;
+		pthread_mutex_unlock(&s->mu);
+		if (atomic_load(&s->wal_pages) > 0) {
+			atomic_store(&s->wal_pages, 0);
+			sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		}
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	sqlite3_close(db);
+	return NULL;
+}
+
 int store_start(struct store *s)
 {
+	sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=0", NULL, NULL, NULL);
+	sqlite3_wal_hook(s->db, on_wal, s);
+	if (pthread_create(&s->ckpt_thread, NULL, checkpoint_main, s) == 0)
+		s->ckpt_started = 1;
+	else
+		sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=1000", NULL, NULL, NULL);
 	if (pthread_create(&s->thread, NULL, writer_main, s) != 0)
 		return vs_error_set(VS_EIO, "cannot start the writer thread");
 	s->started = 1;
@@ -900,6 +970,14 @@ int store_stop(struct store *s)
 	if (s->started)
 		pthread_join(s->thread, NULL);
 	s->started = 0;
+	if (s->ckpt_started) {
+		pthread_mutex_lock(&s->mu);
+		s->ckpt_stop = 1;
+		pthread_cond_signal(&s->ckpt_cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->ckpt_thread, NULL);
+		s->ckpt_started = 0;
+	}
 	return s->last_error;
 }
 
@@ -920,6 +998,8 @@ int store_close(struct store *s)
 	free(s->dirty);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
+	pthread_cond_destroy(&s->ckpt_cv);
+	free(s->path);
 	free(s->authority);
 	free(s);
 	return rc;

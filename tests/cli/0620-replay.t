@@ -33,6 +33,14 @@ is "$(jq -r '.latency_ms | [.p50, .p90, .p99, .p99_9, .max] | map(type) | unique
 ok "$(jq -e '.latency_ms.p50 <= .latency_ms.p99 and .latency_ms.p99 <= .latency_ms.max' <<<"$out" >/dev/null; echo $?)" \
 	"json: p50 <= p99 <= max"
 
+stop_serve
+start_serve "$D/b2.db" --trust "$D/ds/keys/Henan.pub" --areas "$D/ds/areas.csv"
+run vs replay "$D/ds" --target "$URL" --concurrency 8 --threads 3 --format json
+is "$rc" 0 "replay --threads 3 exits 0"
+is "$(jq -r '[.sent, .ok, .checked, .disagree] | map(tostring) | join(" ")' <<<"$out")" "600 600 600 0" \
+	"--threads 3: persons split between threads, every scan sent once and checked"
+is "$(sqlite3 "$D/b2.db" "SELECT count(*) FROM scans")" 600 "--threads 3: the service stored 600 scans"
+
 # An operator's red disagrees with the rules: exit 1 with an example.
 TOK=$(vs token add --db "$D/c.db" --operator op --role assign)
 stop_serve
