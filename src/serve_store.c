@@ -909,6 +909,7 @@ static void *checkpoint_main(void *arg)
 		return NULL;
 	}
 	sqlite3_exec(db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+	sqlite3_busy_timeout(db, 10000);
 	pthread_mutex_lock(&s->mu);
 	while (!s->ckpt_stop) {
 		struct timespec until;
@@ -920,8 +921,13 @@ static void *checkpoint_main(void *arg)
 			break;
 		pthread_mutex_unlock(&s->mu);
 		if (atomic_load(&s->wal_pages) > 0) {
-			atomic_store(&s->wal_pages, 0);
-			sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+			int pages = atomic_exchange(&s->wal_pages, 0);
+			/* Under steady load a PASSIVE checkpoint never catches up with the
+			 * writer, and the WAL only restarts from its beginning once one has:
+			 * past 10,000 pages (40 MB) make it RESTART, which holds the next
+			 * commit for one checkpoint's time, to bound the WAL. */
+			sqlite3_wal_checkpoint_v2(db, NULL, pages > 10000 ? SQLITE_CHECKPOINT_RESTART
+						  : SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		}
 		pthread_mutex_lock(&s->mu);
 	}
@@ -932,7 +938,8 @@ static void *checkpoint_main(void *arg)
 
 int store_start(struct store *s)
 {
-	sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=0", NULL, NULL, NULL);
+	sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864",
+		     NULL, NULL, NULL);
 	sqlite3_wal_hook(s->db, on_wal, s);
 	if (pthread_create(&s->ckpt_thread, NULL, checkpoint_main, s) == 0)
 		s->ckpt_started = 1;
