@@ -208,6 +208,21 @@ is "$code $(jq -r .color <<<"$body")" "200 red" "an acknowledged scan's code sur
 stop_serve
 is "$SERVE_RC" 0 "SIGTERM after restart: exit 0"
 
+# ---- SIGTERM under load: drains, exits 0, and what was acknowledged is stored ------------
+DB3=$D/drain.db
+start_serve "$DB3" --trust "$D/keys/Henan.pub" --areas "$D/areas.csv"
+: >"$D/acked3"
+for k in e f g; do post_loop "$k" "$D/acked3" & done
+for _ in $(seq 600); do [ "$(wc -l <"$D/acked3")" -ge 30 ] && break; sleep 0.05; done
+stop_serve
+wait
+is "$SERVE_RC" 0 "SIGTERM under load: serve drains and exits 0"
+lost=$( { echo "CREATE TEMP TABLE acked(id TEXT);"; sed "s/.*/INSERT INTO acked VALUES('&');/" "$D/acked3";
+	  echo "SELECT count(*) FROM acked WHERE id NOT IN (SELECT person_id FROM scans);"; } | sqlite3 "$DB3")
+is "$lost" 0 "SIGTERM under load: every acknowledged scan is stored"
+run vs audit verify --db "$DB3"
+is "$rc" 0 "SIGTERM under load: the chain is intact"
+
 # ---- bad configuration --------------------------------------------------------------------
 run vs serve --db "$D/x.db" --listen 127.0.0.1
 is_error 2 "not ADDRESS:PORT" "serve: listen address without a port"
