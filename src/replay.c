@@ -232,7 +232,7 @@ static int reference(struct plan *p, const char *dir, const char *rules_path)
 	char *areas = vs_xasprintf("%s/%s", dir, VS_DATASET_AREAS);
 	int rc;
 
-	rc = rules_path ? vs_rules_load(rules_path, &rs) : vs_serve_default_rules(&rs);
+	rc = rules_path ? vs_rules_load(rules_path, &rs) : vs_rules_default(&rs);
 	if (rc || (rc = vs_areas_read(areas, risk, 1)) != 0)
 		goto out;
 	nr = vs_rules_count(rs);

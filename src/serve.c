@@ -1150,7 +1150,7 @@ int vs_serve_start(const struct vs_serve_config *cfg, struct vs_server **out)
 	if ((rc = vs_crypto_init()) != 0)
 		goto out;
 	rc = cfg->rules_path ? vs_rules_load(cfg->rules_path, &s->rules)
-			     : vs_serve_default_rules(&s->rules);
+			     : vs_rules_default(&s->rules);
 	if (rc)
 		goto out;
 	s->trust = vs_trust_set_new();

@@ -33,34 +33,6 @@
 #include "venuescan/venues.h"
 #include "serve_int.h"
 
-const char vs_serve_default_rules_text[] =
-	"# Henan health-code rules as published in August 2021 (SPEC §6; shared/seeds/).\n"
-	"# Red: confirmed or positive, close contacts, inbound travellers in quarantine, and people\n"
-	"# who stayed in a high-risk area within 14 days.  Yellow: a medium-risk area within 14 days.\n"
-	"# A code goes back to green when no rule has been triggered for 14 days.\n"
-	"# The language is described in docs/RULES.md.\n"
-	"\n"
-	"rule positive     red    on test=positive   within 14d\n"
-	"rule contact      red    on contact         within 14d\n"
-	"rule entry        red    on entry           within 14d\n"
-	"rule high_risk    red    on presence=high   within 14d\n"
-	"rule medium_risk  yellow on presence=medium within 14d\n"
-	"\n"
-	"release after 14d\n"
-	"\n"
-	"# Which published rule a shown reason text claims (SPEC §6, reason mismatch).\n"
-	"reason positive    阳性 确诊 positive confirmed\n"
-	"reason contact     密接 \"close contact\"\n"
-	"reason entry       入境 inbound entry\n"
-	"reason high_risk   高风险 high-risk\n"
-	"reason medium_risk 中风险 medium-risk\n";
-
-int vs_serve_default_rules(struct vs_rule_set **out)
-{
-	return vs_rules_parse(vs_serve_default_rules_text, strlen(vs_serve_default_rules_text),
-			      "(published rules)", out);
-}
-
 static int db_error(sqlite3 *db, const char *what)
 {
 	return vs_error_set(VS_EDB, "database: %s: %s", what, db ? sqlite3_errmsg(db) : "?");

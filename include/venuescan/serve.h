@@ -17,7 +17,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "venuescan/rules.h"
 
 struct sqlite3;
 
@@ -29,7 +28,7 @@ struct sqlite3;
 struct vs_serve_config {
 	const char *db_path;
 	const char *listen;             /* "127.0.0.1:8080", "[::1]:0" (numeric; port 0: any) */
-	const char *rules_path;         /* NULL: the published rules (vs_serve_default_rules) */
+	const char *rules_path;         /* NULL: the published rules (vs_rules_default) */
 	const char *areas_path;         /* areas.csv to store and use; NULL: keep the stored ones */
 	const char *const *trust_paths; /* .pub files the venue payloads verify against */
 	size_t ntrust;
@@ -82,9 +81,5 @@ int vs_serve_db_open(const char *path, int readonly, struct sqlite3 **out);
  */
 int vs_serve_token_add(const char *db_path, const char *operator_name, const char *role,
 		       char **token);
-
-/* The published Henan 2021 rules (identical to fixtures/rules/henan-2021.rules). */
-extern const char vs_serve_default_rules_text[];
-int vs_serve_default_rules(struct vs_rule_set **out);
 
 #endif

@@ -1,7 +1,6 @@
 /*
  * Unit tests for the code service (serve.c, serve_store.c) run in-process on 127.0.0.1
- * with a port the kernel picks: the built-in rules are the published fixture, a signed
- * scan is answered from the rules and stored, state survives a stop and start, tokens are
+ * with a port the kernel picks: a signed scan is answered from the rules and stored, state survives a stop and start, tokens are
  * stored as hashes only, a broken chain refuses to start, and stop drains cleanly.
  */
 #include <setjmp.h>
@@ -102,19 +101,6 @@ static long request(const char *base, const char *path, const char *post, const 
 	return status;
 }
 
-static void test_default_rules_are_the_fixture(void **state)
-{
-	const char *fixtures = getenv("FIXTURES");
-	struct vs_buf b = VS_BUF_INIT;
-	char path[4096];
-
-	(void)state;
-	snprintf(path, sizeof(path), "%s/rules/henan-2021.rules", fixtures ? fixtures : "fixtures");
-	assert_int_equal(vs_file_read_all(path, 1 << 20, &b), 0);
-	assert_string_equal(b.data, vs_serve_default_rules_text);
-	vs_buf_release(&b);
-}
-
 static void test_scan_store_restart(void **state)
 {
 	struct fx *f = *state;
@@ -212,7 +198,6 @@ static void test_broken_chain_refuses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_default_rules_are_the_fixture),
 		cmocka_unit_test_setup_teardown(test_scan_store_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens_hashed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broken_chain_refuses, setup, teardown),
