@@ -50,7 +50,9 @@ endif
 LIB_SRC := $(wildcard src/*.c src/detect/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+# The published rules, built into the library from the rules file (one copy of the text).
+GEN_OBJ := $(BUILD)/obj/gen/rules_default.o
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(GEN_OBJ)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -78,6 +80,20 @@ deps:
 	scripts/install-deps
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/config.mk
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/rules_default.c: fixtures/rules/henan-2021.rules
+	@mkdir -p $(@D)
+	$(call say,GEN,$@)
+	$(Q){ echo '/* Generated from $< by the Makefile: do not edit. */'; \
+	   echo 'extern const char vs_rules_default_text[];'; \
+	   echo 'const char vs_rules_default_text[] = {'; \
+	   od -An -v -tx1 $< | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	   echo '0x00 };'; } > $@.tmp && mv $@.tmp $@
+
+$(GEN_OBJ): $(BUILD)/gen/rules_default.c $(BUILD)/config.mk
 	@mkdir -p $(@D)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@

@@ -940,3 +940,83 @@ int vs_report_write(FILE *out, const struct vs_findings *f, enum vs_report_forma
 		return write_text(out, f, title);
 	}
 }
+
+/* ---- eval's scores --------------------------------------------------------------- */
+
+static void eval_num(struct vs_buf *b, double x)
+{
+	vs_stats_add_json_number(b, x, !isnan(x));
+}
+
+static int eval_json(FILE *out, const struct vs_eval *e)
+{
+	struct vs_buf b = VS_BUF_INIT;
+	int rc;
+
+	vs_buf_addf(&b, "{\"changes\":%" PRIu64 ",\"tp\":%" PRIu64 ",\"fp\":%" PRIu64
+		    ",\"fn\":%" PRIu64 ",\"tn\":%" PRIu64 ",\"precision\":", e->changes, e->tp,
+		    e->fp, e->fn, e->tn);
+	eval_num(&b, e->precision);
+	vs_buf_adds(&b, ",\"recall\":");
+	eval_num(&b, e->recall);
+	vs_buf_addf(&b, ",\"unlabelled\":%" PRIu64 ",\"labels\":%" PRIu64 ",\"misuse_labels\":%"
+		    PRIu64 ",\"misuse_not_scored\":%" PRIu64 ",\"misuse_rules\":[", e->unlabelled,
+		    e->labels, e->misuse_labels, e->misuse_not_scored);
+	for (size_t i = 0; i < e->nrules; i++) {
+		vs_buf_adds(&b, i ? ",{\"rule\":" : "{\"rule\":");
+		vs_buf_add_json_string(&b, e->rules[i].name, strlen(e->rules[i].name));
+		vs_buf_addf(&b, ",\"persons\":%" PRIu64 ",\"value\":", e->rules[i].persons);
+		vs_buf_add_json_string(&b, e->rules[i].value, strlen(e->rules[i].value));
+		vs_buf_addc(&b, '}');
+	}
+	vs_buf_addf(&b, "],\"attributes\":{\"tp\":%" PRIu64 ",\"fp\":%" PRIu64 ",\"fn\":%" PRIu64
+		    ",\"values\":[", e->attr_tp, e->attr_fp, e->attr_fn);
+	for (size_t i = 0; i < e->nvalues; i++) {
+		const struct vs_eval_value *v = &e->values[i];
+		vs_buf_adds(&b, i ? ",{\"value\":" : "{\"value\":");
+		vs_buf_add_json_string(&b, v->value, strlen(v->value));
+		vs_buf_addf(&b, ",\"flagged\":%s,\"expected\":%s,\"holders\":%" PRIu64
+			    ",\"misuse_holders\":%" PRIu64 "}", v->flagged ? "true" : "false",
+			    v->expected ? "true" : "false", v->holders, v->misuse_holders);
+	}
+	vs_buf_adds(&b, "]}}\n");
+	rc = flush(out, &b);
+	vs_buf_release(&b);
+	return rc;
+}
+
+static int eval_text(FILE *out, const struct vs_eval *e, const char *dir)
+{
+	fprintf(out, "venuescan eval: %s\n\n", dir);
+	fprintf(out, "changes to red or yellow: %" PRIu64 " (%" PRIu64 " without a label row)\n",
+	       e->changes, e->unlabelled);
+	fprintf(out, "                      label misuse   label published\n");
+	fprintf(out, "  unexplained     %14" PRIu64 " %17" PRIu64 "\n", e->tp, e->fp);
+	fprintf(out, "  explained       %14" PRIu64 " %17" PRIu64 "\n", e->fn, e->tn);
+	fprintf(out, "precision %.4f  recall %.4f\n", e->precision, e->recall);
+	fprintf(out, "(%" PRIu64 " misuse labels are on settings that are not changes to red or yellow:\n"
+	       " a colour set again, or a change to green; they are not scored)\n",
+	       e->misuse_not_scored);
+	fprintf(out, "\nmisuse rules and the attribute value each used:\n");
+	for (size_t i = 0; i < e->nrules; i++)
+		fprintf(out, "  misuse:%s  %" PRIu64 " persons  %s\n", e->rules[i].name,
+		       e->rules[i].persons,
+		       *e->rules[i].value ? e->rules[i].value
+		       : e->rules[i].persons ? "(no value held by 95% of them)"
+		       : "(labels no change to red or yellow)");
+	fprintf(out, "\nattribute values: %" PRIu64 " flagged and used, %" PRIu64 " flagged but not "
+	       "used, %" PRIu64 " used but not flagged\n", e->attr_tp, e->attr_fp, e->attr_fn);
+	for (size_t i = 0; i < e->nvalues; i++) {
+		const struct vs_eval_value *v = &e->values[i];
+		if (!v->flagged && !v->expected)
+			continue;
+		fprintf(out, "  %-40s %s %s\n", v->value, v->flagged ? "flagged" : "missed ",
+		       v->expected ? "(used by a misuse rule)" : "(NOT used by any misuse rule)");
+	}
+	return fflush(out) != 0 || ferror(out) ? vs_error_set(VS_EIO, "cannot write the scores") : 0;
+}
+
+int vs_report_write_eval(FILE *out, const struct vs_eval *e, int json, const char *title)
+{
+	return json ? eval_json(out, e) : eval_text(out, e, title);
+}

@@ -23,4 +23,10 @@ int vs_report_format_parse(const char *s, enum vs_report_format *out);
 int vs_report_write(FILE *out, const struct vs_findings *f, enum vs_report_format fmt,
 		    const char *title);
 
+/*
+ * Write eval's scores (vs_eval_score) to out: text for people, or one JSON object when
+ * json is set; title names the dataset.  Fails with VS_EIO when writing fails.
+ */
+int vs_report_write_eval(FILE *out, const struct vs_eval *e, int json, const char *title);
+
 #endif

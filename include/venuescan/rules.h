@@ -42,6 +42,14 @@ int vs_risk_level_parse(const char *s, enum vs_risk_level *out);
 
 struct vs_rule_set;
 
+/* The name the built-in rule set is shown under. */
+#define VS_RULES_DEFAULT_NAME "henan-2021 (built in)"
+
+/*
+ * The published Henan rules of 2021, built into the library from
+ * fixtures/rules/henan-2021.rules: the default of detect, serve and replay.
+ */
+int vs_rules_default(struct vs_rule_set **out);
 /* Load a rules file; errors are "FILE:LINE: ..." (VS_EFORMAT) or I/O errors. */
 int vs_rules_load(const char *path, struct vs_rule_set **out);
 /* Parse rules text; name is used in error messages. */

@@ -44,6 +44,34 @@ int vs_cli_long(const char *cmd, const char *flag, const char *s, long min, long
 		long *out);
 int vs_cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
 
+/*
+ * What detect and eval share (detect_common.c): the flags --rules, --alpha and --remote-km,
+ * the one dataset folder, and running the detector.
+ */
+struct vs_rule_set;
+struct vs_findings;
+
+struct vs_cli_detect {
+	const char *cmd;          /* "detect" or "eval", for messages */
+	const char *rules_path;   /* NULL: the built-in published rules */
+	double alpha, remote_km;
+	const char *dir;          /* the dataset folder */
+	struct vs_rule_set *rules;
+	struct vs_findings *findings;
+};
+
+#define VS_CLI_DETECT_OPTIONS                                                       \
+	{ "rules", required_argument, NULL, 'r' },                                   \
+	{ "alpha", required_argument, NULL, 'a' },                                   \
+	{ "remote-km", required_argument, NULL, 'k' }
+
+void vs_cli_detect_init(struct vs_cli_detect *d, const char *cmd);
+/* Take option c (from VS_CLI_DETECT_OPTIONS): 0 taken, 1 not one of ours, -1 usage error. */
+int vs_cli_detect_option(struct vs_cli_detect *d, int c, const char *arg);
+/* Check the one folder argument, load the rules, run the detector: 0, or an exit status. */
+int vs_cli_detect_run(struct vs_cli_detect *d, int argc, char **argv);
+void vs_cli_detect_release(struct vs_cli_detect *d);
+
 /* The subcommands (one file each: cmd_<name>.c). */
 #define VS_CLI_COMMANDS(X)                                                          \
 	X("keygen", keygen, "make an Ed25519 key pair for a venue-code issuer")        \

@@ -12,7 +12,6 @@
 #include "venuescan/fileio.h"
 #include "venuescan/report.h"
 #include "venuescan/rules.h"
-#include "venuescan/serve.h"
 #include "cli.h"
 
 const char cmd_detect_help[] =
@@ -49,89 +48,47 @@ int cmd_detect(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },
-		{ "rules", required_argument, NULL, 'r' },
-		{ "alpha", required_argument, NULL, 'a' },
-		{ "remote-km", required_argument, NULL, 'k' },
 		{ "out", required_argument, NULL, 'o' },
+		VS_CLI_DETECT_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct vs_detect_options opt = { NULL, NULL, VS_DETECT_ALPHA_DEFAULT,
-					 VS_DETECT_REMOTE_KM_DEFAULT };
 	enum vs_report_format fmt = VS_REPORT_TEXT;
-	const char *rules_path = NULL, *out_path = NULL, *dir;
-	struct vs_rule_set *rules = NULL;
-	struct vs_findings *f = NULL;
+	const char *out_path = NULL;
+	struct vs_cli_detect d;
 	struct vs_outfile *of = NULL;
-	int c, status = VS_EXIT_ERROR;
+	int c, rc, status = VS_EXIT_ERROR;
 
+	vs_cli_detect_init(&d, "detect");
 	while ((c = vs_cli_getopt("detect", argc, argv, "", longopts)) != -1) {
-		switch (c) {
-		case 'f':
+		if (c == 'f') {
 			if (vs_report_format_parse(optarg, &fmt) != 0) {
 				vs_cli_usage("detect", "option '--format': %s", vs_error_message());
 				goto out;
 			}
-			break;
-		case 'r':
-			rules_path = optarg;
-			break;
-		case 'a':
-			if (vs_cli_double("detect", "--alpha", optarg, 1e-300, 0.5,
-					  &opt.alpha) != 0)
-				goto out;
-			break;
-		case 'k':
-			if (vs_cli_double("detect", "--remote-km", optarg, 0.001, 20040,
-					  &opt.remote_km) != 0)
-				goto out;
-			break;
-		case 'o':
+		} else if (c == 'o') {
 			out_path = optarg;
-			break;
-		default:
+		} else if (vs_cli_detect_option(&d, c, optarg) != 0) {
 			goto out;
 		}
 	}
-	if (optind >= argc) {
-		vs_cli_usage("detect", "no dataset folder given");
+	if ((status = vs_cli_detect_run(&d, argc, argv)) != 0)
 		goto out;
-	}
-	if (optind + 1 < argc) {
-		vs_cli_usage("detect", "one dataset folder only ('%s' is extra)", argv[optind + 1]);
-		goto out;
-	}
-	dir = argv[optind];
-	if ((rules_path ? vs_rules_load(rules_path, &rules)
-			: vs_serve_default_rules(&rules)) != 0) {
-		status = vs_cli_fail();
-		goto out;
-	}
-	opt.rules = rules;
-	opt.rules_name = rules_path ? rules_path : "henan-2021 (built in)";
-	if (vs_detect_run(dir, &opt, &f) != 0) {
-		status = vs_cli_fail();
-		goto out;
-	}
 	if (out_path) {
-		if (vs_outfile_open(&of, out_path, 0644) != 0 ||
-		    vs_report_write(vs_outfile_stream(of), f, fmt, dir) != 0) {
-			status = vs_cli_fail();
-			goto out;
+		rc = vs_outfile_open(&of, out_path, 0644);
+		if (!rc && (rc = vs_report_write(vs_outfile_stream(of), d.findings, fmt, d.dir)) == 0) {
+			rc = vs_outfile_commit(of);
+			of = NULL;
 		}
-		c = vs_outfile_commit(of);
-		of = NULL;
-		if (c != 0) {
-			status = vs_cli_fail();
-			goto out;
-		}
-	} else if (vs_report_write(stdout, f, fmt, dir) != 0) {
-		status = vs_cli_fail();
-		goto out;
+	} else {
+		rc = vs_report_write(stdout, d.findings, fmt, d.dir);
 	}
-	status = vs_findings_summary(f)->anything_flagged ? VS_EXIT_FOUND : VS_EXIT_OK;
+	if (rc)
+		status = vs_cli_fail();
+	else
+		status = vs_findings_summary(d.findings)->anything_flagged ? VS_EXIT_FOUND
+									  : VS_EXIT_OK;
 out:
 	vs_outfile_abort(of);
-	vs_findings_free(f);
-	vs_rules_free(rules);
+	vs_cli_detect_release(&d);
 	return status;
 }
