@@ -50,7 +50,7 @@
 /* Purposes of random streams (rng.h): one per kind of draw. */
 enum {
 	P_PERSON_ID = 1, P_HH_ID, P_HH_SIZE, P_GROUP_SIZE, P_HOME, P_ORDER, P_SELECT, P_SCRIPT,
-	P_DAY, P_TRIP, P_POSITIVE, P_ATTR = 64,
+	P_DAY, P_TRIP, P_POSITIVE, P_ACTION_SCAN, P_ATTR = 64,
 };
 
 enum role { R_NONE, R_IN_PERSON, R_PHOTO, R_BEFORE, R_COMPANION, R_FAMILY, R_ACTOR };
@@ -655,6 +655,7 @@ out:
 
 enum moment_kind {
 	M_LOCATE, M_SCAN, M_TEST, M_ENTRY, M_CONTACT, M_ACTION, M_SCRIPT_SCAN, /* facts */
+	M_ACTION_SCAN, /* the scan of the action's venue, a few minutes before the action */
 	M_MISUSE, M_CHECK, M_MIRROR,
 };
 
@@ -792,6 +793,18 @@ static void jitter(struct vs_rng *r, double lat, double lon, double span, double
 	*olon = lon + (vs_rng_uniform(r) - 0.5) * span;
 }
 
+/*
+ * The scan of an actor's action venue: a moment of its own (so it is written in time order
+ * with the day's other moments, possibly on the day before the action) on its own stream,
+ * which *r is left at for the scan's position.
+ */
+static int64_t action_scan_at(const struct ctx *c, uint64_t p, const struct script *sc,
+			      struct vs_rng *r)
+{
+	vs_rng_init(r, c->seed, p, 0, P_ACTION_SCAN);
+	return sc->action - vs_rng_range(r, 2 * MIN, 20 * MIN);
+}
+
 /* Pass 2: the events of p's day. */
 static void person_day(struct worker *w, struct sim_sink *k, uint64_t p, unsigned d,
 		       int64_t day0, const struct dayplan *dp, int64_t hh_positive)
@@ -826,6 +839,12 @@ static void person_day(struct worker *w, struct sim_sink *k, uint64_t p, unsigne
 		add_moment(w, sc.scan, M_SCRIPT_SCAN, 0);
 	if (IN_DAY(sc.action))
 		add_moment(w, sc.action, M_ACTION, 0);
+	if (sc.action != NONE64 && sc.action_venue != SIZE_MAX) {
+		struct vs_rng ar;
+		int64_t t = action_scan_at(c, p, &sc, &ar);
+		if (IN_DAY(t))
+			add_moment(w, t, M_ACTION_SCAN, 0);
+	}
 	if (IN_DAY(sc.flip_action))
 		add_moment(w, sc.flip_action, M_ACTION, 1);
 	if (IN_DAY(sc.red))
@@ -974,20 +993,26 @@ static void person_day(struct worker *w, struct sim_sink *k, uint64_t p, unsigne
 			hit = vs_rules_observe(s->rules, w->st, VS_FACT_CONTACT, NULL, mo.t);
 			sim_sink_event(k, &ev);
 			break;
+		case M_ACTION_SCAN: {
+			const struct vs_venue *v = &s->venues.items[sc.action_venue];
+			struct vs_rng ar;
+			long va = vs_scenario_area(s, v->area);
+			(void)action_scan_at(c, p, &sc, &ar);
+			ev.kind = "scan";
+			ev.venue_id = v->id;
+			ev.area = v->area;
+			ev.has_pos = 1;
+			jitter(&ar, v->lat, v->lon, 0.001, &ev.lat, &ev.lon);
+			ev.value = vs_color_name(shown);
+			if (va >= 0)
+				hit = vs_rules_observe(s->rules, w->st, VS_FACT_PRESENCE,
+						       vs_risk_level_name(risk_at(c, (size_t)va, mo.t)),
+						       mo.t);
+			sim_sink_event(k, &ev);
+			break;
+		}
 		case M_ACTION: {
 			const char *token = mo.arg ? s->misuse[sc.flip_rule].action : sc.action_token;
-			if (!mo.arg && sc.action_venue != SIZE_MAX) {
-				const struct vs_venue *v = &s->venues.items[sc.action_venue];
-				struct sim_event sv = ev;
-				sv.kind = "scan";
-				sv.ts = mo.t - vs_rng_range(&r, 2 * MIN, 20 * MIN);
-				sv.venue_id = v->id;
-				sv.area = v->area;
-				sv.has_pos = 1;
-				jitter(&r, v->lat, v->lon, 0.001, &sv.lat, &sv.lon);
-				sv.value = vs_color_name(shown);
-				sim_sink_event(k, &sv);
-			}
 			ev.kind = "action";
 			ev.area = s->areas[a].path;
 			ev.value = token;
@@ -999,12 +1024,17 @@ static void person_day(struct worker *w, struct sim_sink *k, uint64_t p, unsigne
 			size_t rule = mo.arg == STEP_RED ? sc.rule
 				      : mo.arg == STEP_RELEASE ? sc.release_rule : sc.flip_rule;
 			const char *reason = mo.arg == STEP_RELEASE ? s->release_reason : sc.reason;
+			const char *cause = c->cause_misuse[rule];
 			enum vs_color now;
 			int pub_rule;
 			if (mo.arg == STEP_RELEASE) {
+				/* back to what the published rules give: if that is not green, they
+				 * explain the change and the label names their rule */
 				now = vs_rules_color_at(s->rules, w->st, mo.t, &pub_rule);
-				if (now != VS_GREEN)
+				if (now != VS_GREEN) {
 					reason = s->rule_reasons[pub_rule];
+					cause = c->cause_pub[pub_rule];
+				}
 			} else {
 				now = (enum vs_color)override_at(&sc, mo.t);
 			}
@@ -1012,7 +1042,7 @@ static void person_day(struct worker *w, struct sim_sink *k, uint64_t p, unsigne
 				reason = s->release_reason;
 			/* a push is written even when the colour is already red */
 			if (now != pp->color || mo.arg == STEP_RED) {
-				emit_code(&e, mo.t, now, reason, sc.authority, c->cause_misuse[rule]);
+				emit_code(&e, mo.t, now, reason, sc.authority, cause);
 				pp->color = (uint8_t)now;
 			}
 			break;
@@ -1032,12 +1062,22 @@ static void person_day(struct worker *w, struct sim_sink *k, uint64_t p, unsigne
 			}
 			break;
 		}
-		case M_MIRROR:
-			emit_code(&e, mo.t, (enum vs_color)mo.arg,
-				  mo.arg == VS_RED ? s->misuse[sc.mirror_rule].reasons[0]
-						   : s->release_reason,
-				  home_prov, c->cause_misuse[sc.mirror_rule]);
+		case M_MIRROR: {
+			/* the copy of the release, like the release, goes back to the published
+			 * colour, labelled by the published rule when that is not green */
+			int pub_rule;
+			enum vs_color pub = vs_rules_color_at(s->rules, w->st, mo.t, &pub_rule);
+			if (mo.arg == VS_RED)
+				emit_code(&e, mo.t, VS_RED, s->misuse[sc.mirror_rule].reasons[0],
+					  home_prov, c->cause_misuse[sc.mirror_rule]);
+			else if (pub != VS_GREEN)
+				emit_code(&e, mo.t, pub, s->rule_reasons[pub_rule], home_prov,
+					  c->cause_pub[pub_rule]);
+			else
+				emit_code(&e, mo.t, VS_GREEN, s->release_reason, home_prov,
+					  c->cause_misuse[sc.mirror_rule]);
 			break;
+		}
 		}
 		if (hit) {
 			int64_t t = mo.t + vs_rng_range(&r, 2 * MIN, 40 * MIN);

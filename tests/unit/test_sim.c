@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "venuescan/csv.h"
+#include "venuescan/dataset.h"
 #include "venuescan/error.h"
 #include "venuescan/fileio.h"
 #include "venuescan/mem.h"
@@ -244,6 +246,141 @@ static void test_dataset_structure(void **state)
 	free(persons);
 }
 
+/*
+ * Whole dataset of a scenario at a small size, read back with the dataset readers and
+ * replayed through the published rules:
+ * - every person's events are in time order over the whole file (docs/SCENARIOS.md);
+ * - a change labelled published:RULE sets RULE's colour, and that is the colour the
+ *   person's own facts give then; published:release sets green and the facts give green;
+ * - a change labelled by a release or mirror misuse rule is a red, or a green the facts
+ *   give too (a return to anything else is the published rules' doing, labelled so).
+ */
+static void check_scenario(const char *file, uint64_t persons)
+{
+	char path[4400], dir[4200];
+	const char *f = getenv("FIXTURES");
+	struct vs_scenario *s = NULL;
+	struct vs_sim_options o = { 0 };
+	struct vs_person_table pt = VS_PERSON_TABLE_INIT;
+	struct vs_risk_map *risk = vs_risk_map_new();
+	struct vs_event_reader *er = NULL;
+	struct vs_csv_reader *lr = NULL;
+	struct vs_event ev;
+	int64_t *last, *st;
+	size_t nr;
+	uint64_t codes = 0, checked_release = 0;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/scenarios/%s", f ? f : "fixtures", file);
+	if (vs_scenario_load(path, &s))
+		fail_msg("%s", vs_error_message());
+	snprintf(dir, sizeof(dir), "%s/whole-%s", tmpdir, file);
+	o.persons = persons;
+	o.threads = 2;
+	if (vs_simulate(s, &o, dir, NULL))
+		fail_msg("%s", vs_error_message());
+	nr = vs_rules_count(s->rules);
+	snprintf(path, sizeof(path), "%s/persons.csv", dir);
+	if (vs_persons_read(path, &pt))
+		fail_msg("%s", vs_error_message());
+	snprintf(path, sizeof(path), "%s/areas.csv", dir);
+	if (vs_areas_read(path, risk, 1))
+		fail_msg("%s", vs_error_message());
+	last = vs_xcalloc(pt.n, sizeof(*last));
+	st = vs_xmalloc(pt.n * nr * sizeof(*st));
+	for (size_t i = 0; i < pt.n; i++) {
+		last[i] = INT64_MIN;
+		vs_rules_state_init(s->rules, st + i * nr);
+	}
+	snprintf(path, sizeof(path), "%s/labels.csv", dir);
+	if (vs_csv_open(&lr, path))
+		fail_msg("%s", vs_error_message());
+	snprintf(path, sizeof(path), "%s/events.csv", dir);
+	if (vs_events_open(&er, path, &pt))
+		fail_msg("%s", vs_error_message());
+	while ((rc = vs_events_next(er, &ev)) == 1) {
+		int64_t *ps = st + (size_t)ev.person * nr;
+		if (ev.ts < last[ev.person])
+			fail_msg("%s: events.csv:%lu: person '%s' goes back in time", file, ev.line,
+				 ev.person_id);
+		last[ev.person] = ev.ts;
+		switch (ev.kind) {
+		case VS_EVENT_LOCATE:
+		case VS_EVENT_SCAN:
+			if (*ev.area)
+				vs_rules_observe(s->rules, ps, VS_FACT_PRESENCE,
+						 vs_risk_level_name(vs_risk_map_level(risk, ev.area,
+										      ev.ts)),
+						 ev.ts);
+			break;
+		case VS_EVENT_TEST:
+			vs_rules_observe(s->rules, ps, VS_FACT_TEST, ev.value, ev.ts);
+			break;
+		case VS_EVENT_CONTACT:
+			vs_rules_observe(s->rules, ps, VS_FACT_CONTACT, NULL, ev.ts);
+			break;
+		case VS_EVENT_ENTRY:
+			vs_rules_observe(s->rules, ps, VS_FACT_ENTRY, NULL, ev.ts);
+			break;
+		case VS_EVENT_ACTION:
+			vs_rules_observe(s->rules, ps, VS_FACT_ACTION, ev.value, ev.ts);
+			break;
+		case VS_EVENT_CODE: {
+			const char *cause;
+			enum vs_color pub = vs_rules_color_at(s->rules, ps, ev.ts, NULL);
+			if (vs_csv_next(lr) != 1)
+				fail_msg("%s: fewer labels than code events", file);
+			cause = vs_csv_field(lr, 2);
+			codes++;
+			if (!strcmp(cause, "published:release")) {
+				if (ev.color != VS_GREEN || pub != VS_GREEN)
+					fail_msg("%s: events.csv:%lu: %s to %s, rules give %s", file,
+						 ev.line, cause, ev.value, vs_color_name(pub));
+			} else if (!strncmp(cause, "published:", 10)) {
+				int r = vs_rules_find(s->rules, cause + 10);
+				if (r < 0 || vs_rules_color(s->rules, (size_t)r) != ev.color ||
+				    pub != ev.color)
+					fail_msg("%s: events.csv:%lu: %s to %s, rules give %s", file,
+						 ev.line, cause, ev.value, vs_color_name(pub));
+			} else {
+				long m = vs_scenario_misuse(s, cause + 7);
+				assert_true(!strncmp(cause, "misuse:", 7) && m >= 0);
+				if ((s->misuse[m].type == VS_MISUSE_RELEASE ||
+				     s->misuse[m].type == VS_MISUSE_MIRROR) && ev.color != VS_RED) {
+					checked_release++;
+					if (ev.color != VS_GREEN || pub != VS_GREEN)
+						fail_msg("%s: events.csv:%lu: %s to %s, but the "
+							 "published rules give %s then", file, ev.line,
+							 cause, ev.value, vs_color_name(pub));
+				}
+			}
+			break;
+		}
+		}
+	}
+	if (rc < 0)
+		fail_msg("%s", vs_error_message());
+	assert_int_equal(vs_csv_next(lr), 0);
+	assert_true(codes > 0);
+	if (!strcmp(file, "zhengzhou-2022-06.ini"))
+		assert_true(checked_release > 1000);
+	vs_events_close(er);
+	vs_csv_close(lr);
+	free(last);
+	free(st);
+	vs_risk_map_free(risk);
+	vs_person_table_release(&pt);
+	vs_scenario_free(s);
+}
+
+static void test_whole_datasets_in_order_and_labelled_truthfully(void **state)
+{
+	(void)state;
+	check_scenario("zhengzhou-2022-06.ini", 8000);
+	check_scenario("honest.ini", 5000);
+	check_scenario("scale.ini", 3000);
+}
+
 static void test_bad_sizes_leave_nothing(void **state)
 {
 	struct vs_scenario *s = scale_scenario();
@@ -278,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_sha256_matches_libsodium),
 		cmocka_unit_test(test_threads_give_identical_files),
 		cmocka_unit_test(test_dataset_structure),
+		cmocka_unit_test(test_whole_datasets_in_order_and_labelled_truthfully),
 		cmocka_unit_test(test_bad_sizes_leave_nothing),
 	};
 	return cmocka_run_group_tests_name("sim", tests, setup, teardown);
