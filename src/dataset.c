@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -449,26 +450,247 @@ void vs_events_close(struct vs_event_reader *r)
 	free(r);
 }
 
-int vs_events_next(struct vs_event_reader *r, struct vs_event *ev)
+/*
+ * The reader's fast paths.  Each takes the common, simple form of a field and decides it
+ * exactly as the general check would; anything else (or anything wrong) makes it return 0,
+ * and the row is then read again by events_full(), whose checks and messages are the
+ * definition.  So a fast path may decline what is valid, but never accepts what is not,
+ * and what it accepts it parses to the same bits.
+ */
+
+static const unsigned char hex_digit[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+	['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+};
+
+/* vs_uuid_valid by table: 8-4-4-4-12 hex digits, either case. */
+static int uuid_fast(const char *s, size_t len)
+{
+	unsigned ok = 1;
+
+	if (len != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
+		return 0;
+	for (size_t i = 0; i < 36; i++)
+		ok &= hex_digit[(unsigned char)s[i]] | (i == 8 || i == 13 || i == 18 || i == 23);
+	return (int)ok;
+}
+
+/* vs_area_valid for ASCII text (other text is left to vs_area_valid): 1-3 non-empty
+ * parts, no control character, no part beginning or ending with a space. */
+static int area_fast(const char *s, size_t len)
+{
+	size_t part = 0, parts = 1;
+
+	for (size_t i = 0; i <= len; i++) {
+		unsigned char c = i < len ? (unsigned char)s[i] : '/';
+
+		if (c == '/') {
+			if (i == part || s[part] == ' ' || s[i - 1] == ' ')
+				return 0;
+			if (i < len && ++parts > 3)
+				return 0;
+			part = i + 1;
+		} else if (c < 0x20 || c >= 0x7f) {
+			return c >= 0x80 ? vs_area_valid(s) : 0;
+		}
+	}
+	return 1;
+}
+
+/* Two decimal digits at s, or -1. */
+static inline int two_digits(const char *s)
+{
+	unsigned a = (unsigned char)s[0] - '0', b = (unsigned char)s[1] - '0';
+
+	return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
+}
+
+/*
+ * vs_time_parse for the layouts writers use, YYYY-MM-DDTHH:MM:SS(Z|+HH:MM|-HH:MM), with
+ * the same calendar rules (docs/FORMAT.md §2) and days-from-civil arithmetic as time.c.
+ */
+static int time_fast(const char *s, size_t len, int64_t *ts, int *offset_min)
+{
+	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y1, y2, mon, day, hour, min, sec, off = 0;
+	int64_t y, era, yoe, doy, doe;
+
+	if ((len != 25 && len != 20) || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != ':')
+		return 0;
+	y1 = two_digits(s);
+	y2 = two_digits(s + 2);
+	mon = two_digits(s + 5);
+	day = two_digits(s + 8);
+	hour = two_digits(s + 11);
+	min = two_digits(s + 14);
+	sec = two_digits(s + 17);
+	if ((y1 | y2 | mon | day | hour | min | sec) < 0)
+		return 0;
+	if (len == 20) {
+		if (s[19] != 'Z')
+			return 0;
+	} else {
+		int oh = two_digits(s + 20), om = two_digits(s + 23);
+
+		if ((s[19] != '+' && s[19] != '-') || s[22] != ':' || oh < 0 || om < 0 || om > 59)
+			return 0;
+		off = oh * 60 + om;
+		if (off > 18 * 60)
+			return 0;
+		if (s[19] == '-')
+			off = -off;
+	}
+	y = y1 * 100 + y2;
+	if (mon < 1 || mon > 12 || day < 1 || hour > 23 || min > 59 || sec > 59)
+		return 0;
+	if (day > mdays[mon - 1] &&
+	    !(mon == 2 && day == 29 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		return 0;
+	y -= mon <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (mon + (mon > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	*ts = (era * 146097 + doe - 719468) * 86400 + hour * 3600 + min * 60 + sec -
+	      (int64_t)off * 60;
+	*offset_min = off;
+	return 1;
+}
+
+/*
+ * vs_number_parse for [-]D+[.D+] with at most 15 digits in all: the digits are an integer
+ * m < 2^53 and the value is m / 10^k with k <= 15, both exact doubles, so one IEEE
+ * division rounds it correctly — the bits strtod gives (Clinger's fast path).  Out of
+ * range values go to the general check for its message.  Only where double arithmetic
+ * is plain IEEE double (FLT_EVAL_METHOD 0); elsewhere strtod decides every number.
+ */
+static int number_fast(const char *s, size_t len, double min, double max, double *out)
+{
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+	static const double pow10[16] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+					  1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
+	const char *p = s, *end = s + len, *dot = NULL;
+	uint64_t m = 0;
+	int ndigits = 0;
+	double v;
+
+	if (p < end && *p == '-')
+		p++;
+	if (p == end || *p < '0' || *p > '9')
+		return 0;
+	for (; p < end; p++) {
+		unsigned d = (unsigned char)*p - '0';
+
+		if (d < 10) {
+			m = m * 10 + d;
+			ndigits++;
+		} else if (*p == '.' && !dot) {
+			dot = p;
+		} else {
+			return 0;
+		}
+	}
+	if (ndigits > 15 || (dot && dot == end - 1))
+		return 0;
+	v = (double)m / pow10[dot ? end - dot - 1 : 0];
+	if (*s == '-')
+		v = -v;
+	if (!(v >= min && v <= max))
+		return 0;
+	*out = v;
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+/* vs_color_parse without the message. */
+static int color_fast(const char *s, size_t len, enum vs_color *c)
+{
+	if (len == 5 && !memcmp(s, "green", 5))
+		*c = VS_GREEN;
+	else if (len == 6 && !memcmp(s, "yellow", 6))
+		*c = VS_YELLOW;
+	else if (len == 3 && !memcmp(s, "red", 3))
+		*c = VS_RED;
+	else
+		return 0;
+	return 1;
+}
+
+/* vs_event_kind_parse without the message. */
+static int kind_fast(const char *s, size_t len, enum vs_event_kind *k)
+{
+	for (int i = 0; i < VS_EVENT_KINDS; i++) {
+		if (kind_names[i][0] == s[0] && strlen(kind_names[i]) == len &&
+		    !memcmp(kind_names[i], s, len)) {
+			*k = (enum vs_event_kind)i;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The whole row by the fast paths: 1 with ev filled exactly as events_full would fill it,
+ * or 0 when events_full must decide.  ev's strings are already set.
+ */
+static int event_fast(const struct vs_event_reader *r, const char *const *f, const size_t *len,
+		      struct vs_event *ev)
+{
+	if (!time_fast(f[EF_TS], len[EF_TS], &ev->ts, &ev->offset_min) ||
+	    !kind_fast(f[EF_KIND], len[EF_KIND], &ev->kind) || !len[EF_PERSON])
+		return 0;
+	if (len[EF_LAT] || len[EF_LON]) {
+		if (!number_fast(f[EF_LAT], len[EF_LAT], -90, 90, &ev->lat) ||
+		    !number_fast(f[EF_LON], len[EF_LON], -180, 180, &ev->lon))
+			return 0;
+		ev->has_pos = 1;
+	}
+	if (len[EF_VENUE] ? !uuid_fast(f[EF_VENUE], len[EF_VENUE]) : ev->kind == VS_EVENT_SCAN)
+		return 0;
+	if (len[EF_AREA] ? !area_fast(f[EF_AREA], len[EF_AREA]) : ev->kind == VS_EVENT_LOCATE)
+		return 0;
+	switch (ev->kind) {
+	case VS_EVENT_SCAN:
+	case VS_EVENT_CODE:
+		if (len[EF_VALUE]) {
+			if (!color_fast(f[EF_VALUE], len[EF_VALUE], &ev->color))
+				return 0;
+			ev->has_color = 1;
+		} else if (ev->kind == VS_EVENT_CODE) {
+			return 0;
+		}
+		break;
+	case VS_EVENT_TEST:
+		if (strcmp(f[EF_VALUE], "negative") && strcmp(f[EF_VALUE], "positive"))
+			return 0;
+		break;
+	case VS_EVENT_ACTION:
+		if (!token_valid(f[EF_VALUE], len[EF_VALUE]))
+			return 0;
+		break;
+	default:
+		break;
+	}
+	if (r->persons) {
+		long idx = vs_person_table_find(r->persons, ev->person_id);
+
+		if (idx < 0)
+			return 0;
+		ev->person = (uint32_t)idx;
+	}
+	return 1;
+}
+
+/* The row by the general checks, which define what is valid and say what is not. */
+static int event_full(struct vs_event_reader *r, const char *const *f, struct vs_event *ev)
 {
 	struct vs_csv_reader *csv = r->csv;
 	enum event_field field;
-	const char *f[EF_COUNT];
-	int rc = vs_csv_next(csv);
-
-	if (rc != 1)
-		return rc;
-	for (size_t i = 0; i < EF_COUNT; i++)
-		f[i] = vs_csv_field(csv, (size_t)r->col[i]);
-	memset(ev, 0, sizeof(*ev));
-	ev->line = vs_csv_line(csv);
-	ev->person_id = f[EF_PERSON];
-	ev->venue_id = f[EF_VENUE];
-	ev->area = f[EF_AREA];
-	ev->value = f[EF_VALUE];
-	ev->reason = f[EF_REASON];
-	ev->authority = f[EF_AUTHORITY];
-	ev->person = VS_PERSON_NONE;
+	int rc;
 
 	field = EF_TS;
 	if ((rc = vs_time_parse(f[EF_TS], &ev->ts, &ev->offset_min)) != 0)
@@ -508,6 +730,41 @@ int vs_events_next(struct vs_event_reader *r, struct vs_event *ev)
 	return 1;
 bad:
 	return vs_csv_field_wrap(csv, (size_t)r->col[field], rc);
+}
+
+int vs_events_next(struct vs_event_reader *r, struct vs_event *ev)
+{
+	struct vs_csv_reader *csv = r->csv;
+	const char *f[EF_COUNT];
+	size_t len[EF_COUNT];
+	int rc = vs_csv_next(csv);
+
+	if (rc != 1)
+		return rc;
+	for (size_t i = 0; i < EF_COUNT; i++) {
+		f[i] = vs_csv_field(csv, (size_t)r->col[i]);
+		len[i] = vs_csv_field_len(csv, (size_t)r->col[i]);
+	}
+	memset(ev, 0, sizeof(*ev));
+	ev->line = vs_csv_line(csv);
+	ev->person_id = f[EF_PERSON];
+	ev->venue_id = f[EF_VENUE];
+	ev->area = f[EF_AREA];
+	ev->value = f[EF_VALUE];
+	ev->reason = f[EF_REASON];
+	ev->authority = f[EF_AUTHORITY];
+	ev->person = VS_PERSON_NONE;
+	if (event_fast(r, f, len, ev))
+		return 1;
+	/* start again from the reader's state: the fast path may have set some fields */
+	ev->ts = 0;
+	ev->offset_min = 0;
+	ev->kind = 0;
+	ev->has_pos = ev->has_color = 0;
+	ev->lat = ev->lon = 0;
+	ev->color = 0;
+	ev->person = VS_PERSON_NONE;
+	return event_full(r, f, ev);
 }
 
 int vs_events_write_header(FILE *out)
