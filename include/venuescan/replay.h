@@ -6,7 +6,7 @@
  * an intended send time (start + i / rate) and its latency is measured from that time, so
  * a server that stalls is charged for the requests that queued behind the stall
  * (coordinated omission, corrected as wrk2 does).  Latencies go into a log-bucketed
- * histogram with under 1% relative error over 1 ns .. 2^63 ns.
+ * histogram whose percentiles are at most 1/64 (1.6%) above the true value, never below.
  */
 #ifndef VENUESCAN_REPLAY_H
 #define VENUESCAN_REPLAY_H
