@@ -16,13 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sodium.h>
 
 #include "venuescan/csv.h"
 #include "venuescan/dataset.h"
 #include "venuescan/error.h"
 #include "venuescan/fileio.h"
 #include "venuescan/mem.h"
+#include "venuescan/sha256.h"
 #include "venuescan/time.h"
 #include "venuescan/venues.h"
 
@@ -948,24 +948,21 @@ int vs_label_write(FILE *out, int64_t ts, int offset_min, const char *person_id,
 /* SHA-256 and size of a file. */
 static int file_digest(const char *path, char hex[65], uint64_t *bytes)
 {
-	crypto_hash_sha256_state st;
-	unsigned char md[crypto_hash_sha256_BYTES];
+	struct vs_sha256 st;
+	unsigned char md[VS_SHA256_BYTES];
 	unsigned char *buf = vs_xmalloc(1 << 16);
 	uint64_t total = 0;
 	int fd, rc = 0;
 	ssize_t n;
 
-	if (sodium_init() < 0) {
-		rc = vs_error_set(VS_ECRYPTO, "libsodium failed to initialise");
+	if ((rc = vs_sha256_init(&st)))
 		goto out;
-	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		rc = vs_error_set(errno == ENOENT ? VS_ENOTFOUND : VS_EIO, "cannot open '%s': %s",
 				  path, strerror(errno));
 		goto out;
 	}
-	crypto_hash_sha256_init(&st);
 	while ((n = read(fd, buf, 1 << 16)) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
@@ -973,14 +970,14 @@ static int file_digest(const char *path, char hex[65], uint64_t *bytes)
 			rc = vs_error_set(VS_EIO, "cannot read '%s': %s", path, strerror(errno));
 			break;
 		}
-		crypto_hash_sha256_update(&st, buf, (unsigned long long)n);
+		vs_sha256_update(&st, buf, (size_t)n);
 		total += (uint64_t)n;
 	}
 	close(fd);
 	if (rc)
 		goto out;
-	crypto_hash_sha256_final(&st, md);
-	sodium_bin2hex(hex, 65, md, sizeof(md));
+	vs_sha256_final(&st, md);
+	vs_sha256_hex(md, hex);
 	if (bytes)
 		*bytes = total;
 out:

@@ -10,11 +10,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <sodium.h>
-
 #include "venuescan/mem.h"
 #include "venuescan/rules.h"
 #include "venuescan/scenario.h"
+#include "venuescan/sha256.h"
 #include "venuescan/sim.h"
 
 /* One event as the day loop produces it; strings are borrowed. */
@@ -60,27 +59,12 @@ void sim_sink_reset(struct sim_sink *k);
 /* Format ev as an events.csv row (and a labels.csv row for code events). */
 void sim_sink_event(struct sim_sink *k, const struct sim_event *ev);
 
-/* SHA-256, with the CPU's SHA extensions when it has them (sim_sha256.c), else libsodium. */
-struct sim_sha256 {
-	int fast;
-	uint32_t state[8];
-	unsigned char buf[64];
-	size_t nbuf;
-	uint64_t total;
-	crypto_hash_sha256_state sodium;
-};
-
-/* allow_fast 0 forces libsodium (tests compare the two). */
-void sim_sha256_init(struct sim_sha256 *h, int allow_fast);
-void sim_sha256_update(struct sim_sha256 *h, const void *data, size_t len);
-void sim_sha256_final(struct sim_sha256 *h, unsigned char out[32]);
-
 /* An output CSV being written: a stream, its running SHA-256, rows and bytes. */
 struct sim_file {
 	const char *name;
 	char *path;
 	FILE *f;
-	struct sim_sha256 sha;
+	struct vs_sha256 sha;
 	uint64_t rows, bytes;
 };
 

@@ -182,7 +182,7 @@ int sim_file_write(struct sim_file *sf, const void *data, size_t len, uint64_t r
 {
 	if (len && fwrite(data, 1, len, sf->f) != len)
 		return vs_error_set(VS_EIO, "'%s': cannot write: %s", sf->path, strerror(errno));
-	sim_sha256_update(&sf->sha, data, len);
+	vs_sha256_update(&sf->sha, data, len);
 	sf->bytes += len;
 	sf->rows += rows;
 	return 0;
@@ -206,18 +206,21 @@ int sim_file_row(struct sim_file *sf, const char *const *fields, size_t n)
 
 int sim_file_open(struct sim_file *sf, const char *dir, const char *name, const char *header)
 {
+	int rc;
+
 	memset(sf, 0, sizeof(*sf));
 	sf->name = name;
 	sf->path = vs_xasprintf("%s/%s", dir, name);
 	sf->f = fopen(sf->path, "wb");
 	if (!sf->f) {
-		int rc = vs_error_set(VS_EIO, "'%s': cannot create: %s", sf->path, strerror(errno));
+		rc = vs_error_set(VS_EIO, "'%s': cannot create: %s", sf->path, strerror(errno));
 		free(sf->path);
 		sf->path = NULL;
 		return rc;
 	}
 	setvbuf(sf->f, NULL, _IOFBF, FILE_BUFFER);
-	sim_sha256_init(&sf->sha, 1);
+	if ((rc = vs_sha256_init(&sf->sha)))
+		return rc;
 	return sim_file_write(sf, header, strlen(header), 0);
 }
 
@@ -261,10 +264,10 @@ int sim_manifest_write(const char *dir, const struct vs_scenario *s, uint64_t se
 	vs_buf_addf(&b, ",\n  \"persons\": %" PRIu64 ",\n  \"days\": %u,\n  \"start\": \"%s\",\n"
 		    "  \"files\": {", persons, s->days, start);
 	for (size_t i = 0; i < n; i++) {
-		unsigned char h[crypto_hash_sha256_BYTES];
-		char hex[2 * crypto_hash_sha256_BYTES + 1];
-		sim_sha256_final(&files[i].sha, h);
-		sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+		unsigned char h[VS_SHA256_BYTES];
+		char hex[VS_SHA256_HEX];
+		vs_sha256_final(&files[i].sha, h);
+		vs_sha256_hex(h, hex);
 		vs_buf_adds(&b, i ? ",\n    " : "\n    ");
 		vs_buf_add_json_string(&b, files[i].name, strlen(files[i].name));
 		vs_buf_addf(&b, ": {\"rows\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"sha256\": \"%s\"}",

@@ -1,16 +1,16 @@
 /*
- * SHA-256 for the simulator's manifest, computed while the files are written.  libsodium's
- * portable SHA-256 runs at about 100 MB/s here, which made hashing cost more than
- * simulating; where the CPU has the SHA extensions (SHA-NI, checked at run time) the
- * compression function uses them instead, and libsodium remains the fallback.  Both give
- * the same digests (test_sim.c compares them on many lengths and splits).
+ * SHA-256 (sha256.h).  libsodium's portable SHA-256 runs at about 100 MB/s on our machines,
+ * which made hashing a dataset cost more than simulating it; where the CPU has the SHA
+ * extensions (SHA-NI, checked once at run time) the compression function uses them
+ * instead, and libsodium remains the fallback.
  */
 #include <stdint.h>
 #include <string.h>
 
 #include <sodium.h>
 
-#include "sim_int.h"
+#include "venuescan/error.h"
+#include "venuescan/sha256.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -92,26 +92,40 @@ static int have_shani(void)
 }
 #endif
 
-void sim_sha256_init(struct sim_sha256 *h, int allow_fast)
-{
-	static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-					0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+				0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
 
+static int start(struct vs_sha256 *h, int allow_cpu)
+{
 	memset(h, 0, sizeof(*h));
-	h->fast = allow_fast && have_shani();
-	if (h->fast)
+	h->cpu = allow_cpu && have_shani();
+	if (h->cpu) {
 		memcpy(h->state, iv, sizeof(iv));
-	else
-		crypto_hash_sha256_init(&h->sodium);
+		return 0;
+	}
+	if (sodium_init() < 0)
+		return vs_error_set(VS_ECRYPTO, "libsodium failed to initialise");
+	crypto_hash_sha256_init(&h->sodium);
+	return 0;
 }
 
-void sim_sha256_update(struct sim_sha256 *h, const void *data, size_t len)
+int vs_sha256_init(struct vs_sha256 *h)
+{
+	return start(h, 1);
+}
+
+int vs_sha256_init_portable(struct vs_sha256 *h)
+{
+	return start(h, 0);
+}
+
+void vs_sha256_update(struct vs_sha256 *h, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 
 	if (!len)
 		return;
-	if (!h->fast) {
+	if (!h->cpu) {
 		crypto_hash_sha256_update(&h->sodium, p, len);
 		return;
 	}
@@ -138,9 +152,9 @@ void sim_sha256_update(struct sim_sha256 *h, const void *data, size_t len)
 #endif
 }
 
-void sim_sha256_final(struct sim_sha256 *h, unsigned char out[32])
+void vs_sha256_final(struct vs_sha256 *h, unsigned char out[VS_SHA256_BYTES])
 {
-	if (!h->fast) {
+	if (!h->cpu) {
 		crypto_hash_sha256_final(&h->sodium, out);
 		return;
 	}
@@ -151,7 +165,7 @@ void sim_sha256_final(struct sim_sha256 *h, unsigned char out[32])
 		size_t npad = (h->nbuf < 56 ? 56 : 120) - h->nbuf;
 		for (int i = 0; i < 8; i++)
 			pad[npad + (size_t)i] = (unsigned char)(bits >> (56 - 8 * i));
-		sim_sha256_update(h, pad, npad + 8);
+		vs_sha256_update(h, pad, npad + 8);
 		for (int i = 0; i < 8; i++) {
 			out[4 * i] = (unsigned char)(h->state[i] >> 24);
 			out[4 * i + 1] = (unsigned char)(h->state[i] >> 16);
@@ -160,4 +174,15 @@ void sim_sha256_final(struct sim_sha256 *h, unsigned char out[32])
 		}
 	}
 #endif
+}
+
+void vs_sha256_hex(const unsigned char md[VS_SHA256_BYTES], char hex[VS_SHA256_HEX])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < VS_SHA256_BYTES; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[2 * VS_SHA256_BYTES] = 0;
 }
