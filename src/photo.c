@@ -8,9 +8,9 @@
  * light; the lens blurs, the sensor adds noise, and the messenger re-encodes it as JPEG
  * (a real 8x8 DCT and quantisation with the JPEG luminance table).
  *
- * Determinism: every random draw comes from a counter-based generator (splitmix64's mixer
- * over seed, stream and index), so a pixel's noise depends on its position, not on the
- * order of work.  Arithmetic is IEEE-754 double with only +, -, *, / and two libm
+ * Determinism: every random draw comes from a counter-based generator (rng.h's
+ * vs_rng_mix, splitmix64's mixer, over seed, stream and index), so a pixel's noise
+ * depends on its position, not on the order of work.  Arithmetic is IEEE-754 double with only +, -, *, / and two libm
  * functions that are exact or correctly rounded everywhere (floor, sqrt); sine and cosine
  * of the small rotation angle are Taylor polynomials here and the DCT's cosines are
  * constants.  a*b+c is never fused into one rounding (GCC's C11 mode implies
@@ -27,6 +27,7 @@
 #include "venuescan/image.h"
 #include "venuescan/mem.h"
 #include "venuescan/photo.h"
+#include "venuescan/rng.h"
 
 #ifdef __clang__
 #pragma STDC FP_CONTRACT OFF /* Clang fuses a*b+c by default even in C11 mode; GCC does not */
@@ -62,18 +63,10 @@ static const struct photo_params levels[VS_PHOTO_LEVEL_MAX + 1] = {
 /* Random streams: one per kind of draw, so adding a draw never shifts another. */
 enum { STREAM_SCENE = 1, STREAM_NOISE = 2 };
 
-static uint64_t mix64(uint64_t z)
-{
-	z += 0x9e3779b97f4a7c15u;
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
-}
-
 /* The index-th draw of stream under seed: a uniform double in [0, 1). */
 static double draw(uint64_t seed, uint64_t stream, uint64_t index)
 {
-	uint64_t r = mix64(mix64(seed ^ (stream * 0xd1b54a32d192ed03u)) + index);
+	uint64_t r = vs_rng_mix(vs_rng_mix(seed ^ (stream * 0xd1b54a32d192ed03u)) + index);
 	return (double)(r >> 11) * (1.0 / 9007199254740992.0);
 }
 
