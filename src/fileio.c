@@ -265,6 +265,11 @@ FILE *vs_outfile_stream(struct vs_outfile *f)
 	return f->stream;
 }
 
+const char *vs_outfile_temp_path(const struct vs_outfile *f)
+{
+	return f->tmp;
+}
+
 static void outfile_free(struct vs_outfile *f)
 {
 	temp_forget(f->slot);

@@ -360,12 +360,14 @@ int sim_sqlite_write(const char *dir, const char *path)
 		"CREATE INDEX labels_person ON labels(person_id);"
 		"CREATE INDEX labels_ts ON labels(ts);"
 		"CREATE UNIQUE INDEX persons_id ON persons(person_id);";
-	char *tmp = vs_xasprintf("%s.tmp.%ld", path, (long)getpid());
+	struct vs_outfile *of = NULL;
 	sqlite3 *db = NULL;
-	int rc = 0;
+	int rc;
 
-	unlink(tmp);
-	if (sqlite3_open(tmp, &db) != SQLITE_OK) {
+	/* an empty temporary fileio removes on error, exit or signal; SQLite fills it */
+	if ((rc = vs_outfile_open(&of, path, 0644)))
+		goto out;
+	if (sqlite3_open(vs_outfile_temp_path(of), &db) != SQLITE_OK) {
 		rc = db_fail(db, path, "cannot create");
 		goto out;
 	}
@@ -388,13 +390,11 @@ int sim_sqlite_write(const char *dir, const char *path)
 		goto out;
 	}
 	db = NULL;
-	if (rename(tmp, path))
-		rc = vs_error_set(VS_EIO, "'%s': cannot rename into place: %s", path, strerror(errno));
+	rc = vs_outfile_commit(of);
+	of = NULL;
 out:
 	if (db)
 		sqlite3_close(db);
-	if (rc)
-		unlink(tmp);
-	free(tmp);
+	vs_outfile_abort(of);
 	return rc;
 }

@@ -30,6 +30,13 @@ FILE *vs_outfile_stream(struct vs_outfile *f);
 int vs_outfile_commit(struct vs_outfile *f);
 /* Remove the temporary and free f.  NULL is allowed. */
 void vs_outfile_abort(struct vs_outfile *f);
+/*
+ * The temporary's name (owned by f), for a writer that must open the file by name itself
+ * (SQLite): what it writes there is renamed into place by commit (which also fsyncs it)
+ * and removed by abort, at exit and on a signal like the rest.  Write through either the
+ * stream or the name, not both; close the name's writer before commit.
+ */
+const char *vs_outfile_temp_path(const struct vs_outfile *f);
 
 /* Write len bytes to path atomically, with the given mode. */
 int vs_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);

@@ -195,6 +195,22 @@ is "$(sqlite3 "$TMP/q.db" "SELECT count(*) FROM labels WHERE cause LIKE 'misuse:
 like "$(sqlite3 "$TMP/q.db" "SELECT name FROM sqlite_master WHERE type='index'" | tr '\n' ' ')" \
 	'events_person.*events_ts' "indexes on person and time"
 
+# Killed while the SQLite file is being written: its temporary goes with the process.
+mkdir "$TMP/kill"
+"$VENUESCAN" simulate --scenario "$SCN/scale.ini" --persons 60000 --out "$TMP/kill/ds" \
+	--sqlite "$TMP/kill/k.db" 2>/dev/null &
+pid=$!
+seen=0
+for _ in $(seq 1 1200); do
+	if compgen -G "$TMP/kill/k.db*" >/dev/null; then seen=1; break; fi
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.05
+done
+kill -TERM "$pid" 2>/dev/null
+wait "$pid"
+[ "$seen" = 1 ]; ok $? "killed while the SQLite temporary was being written"
+is "$(cd "$TMP/kill" && ls k.db* 2>/dev/null)" "" "killed mid-write: no SQLite file or temporary left"
+
 # ---- bad scenarios and outputs --------------------------------------------------------
 for f in "$FIXTURES"/bad/scenario-*.ini; do
 	name=$(basename "$f")
