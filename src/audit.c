@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "venuescan/audit.h"
+#include "audit_int.h"
 #include "venuescan/dataset.h"
 #include "venuescan/error.h"
 #include "venuescan/fileio.h"
@@ -229,8 +230,7 @@ int vs_audit_verify_db_cp(sqlite3 *db, int64_t cp_seq,
 			  const unsigned char cp_hash[VS_AUDIT_HASH_LEN], struct vs_audit_verdict *v)
 {
 	static const char sql[] =
-		"SELECT seq, ts, ts_offset, recorded_at, person_id, old_color, new_color, reason,"
-		" authority, operator, justification, rule, hash FROM audit ORDER BY seq";
+		"SELECT " VS_AUDIT_COLUMNS " FROM audit ORDER BY seq";
 	static const char *const names[] = { "seq", "ts", "ts_offset", "recorded_at",
 		"person_id", "old_color", "new_color", "reason", "authority", "operator",
 		"justification", "rule", "hash" };
@@ -252,16 +252,9 @@ int vs_audit_verify_db_cp(sqlite3 *db, int64_t cp_seq,
 	}
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		struct vs_audit_entry e;
-		const char *txt[13];
-		int null_col = -1;
+		int null_col = vs_audit_entry_from_row(st, &e);
 
 		v->entries++;
-		for (int i = 0; i < 13; i++) {
-			if (sqlite3_column_type(st, i) == SQLITE_NULL && null_col < 0)
-				null_col = i;
-			txt[i] = i >= 4 && i <= 11 ? (const char *)sqlite3_column_text(st, i) : NULL;
-		}
-		e.seq = sqlite3_column_int64(st, 0);
 		if (e.seq != expect) {
 			bad(v, expect, e.seq > expect ? "missing (next stored entry is seq %lld)" :
 				       "out of order (found seq %lld)", (long long)e.seq);
@@ -271,17 +264,6 @@ int vs_audit_verify_db_cp(sqlite3 *db, int64_t cp_seq,
 			bad(v, e.seq, "field '%s' is NULL", names[null_col]);
 			goto out;
 		}
-		e.ts = sqlite3_column_int64(st, 1);
-		e.ts_offset = sqlite3_column_int(st, 2);
-		e.recorded_at = sqlite3_column_int64(st, 3);
-		e.person_id = txt[4];
-		e.old_color = txt[5];
-		e.new_color = txt[6];
-		e.reason = txt[7];
-		e.authority = txt[8];
-		e.operator_name = txt[9];
-		e.justification = txt[10];
-		e.rule = txt[11];
 		if ((rc = vs_audit_entry_hash(prev, &e, h)) != 0)
 			goto out;
 		if (sqlite3_column_bytes(st, 12) != VS_AUDIT_HASH_LEN ||
@@ -686,4 +668,32 @@ out:
 	}
 	vs_person_table_release(&reg);
 	return rc;
+}
+
+int vs_audit_entry_from_row(sqlite3_stmt *st, struct vs_audit_entry *e)
+{
+	const char *t[8];
+	int null_col = -1;
+
+	for (int i = 0; i < VS_AUDIT_NCOLUMNS; i++)
+		if (sqlite3_column_type(st, i) == SQLITE_NULL && null_col < 0)
+			null_col = i;
+	for (int i = 0; i < 8; i++) {
+		t[i] = (const char *)sqlite3_column_text(st, 4 + i);
+		if (!t[i])
+			t[i] = "";
+	}
+	e->seq = sqlite3_column_int64(st, 0);
+	e->ts = sqlite3_column_int64(st, 1);
+	e->ts_offset = sqlite3_column_int(st, 2);
+	e->recorded_at = sqlite3_column_int64(st, 3);
+	e->person_id = t[0];
+	e->old_color = t[1];
+	e->new_color = t[2];
+	e->reason = t[3];
+	e->authority = t[4];
+	e->operator_name = t[5];
+	e->justification = t[6];
+	e->rule = t[7];
+	return null_col;
 }

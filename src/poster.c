@@ -24,20 +24,8 @@
 int vs_poster_sign(const struct vs_venue *v, const struct vs_issuer_key *key,
 		   const struct vs_poster_opts *o, char **payload)
 {
-	struct vs_venue_claims c;
-
-	memset(&c, 0, sizeof(c));
-	memcpy(c.id, v->id, sizeof(c.id));
-	c.name = v->name;
-	c.area = v->area;
-	c.lat = v->lat;
-	c.lon = v->lon;
-	c.iss = (char *)key->issuer;
-	c.iat = o->iat;
-	c.has_exp = o->valid_for > 0;
-	c.exp = o->iat + o->valid_for;
 	*payload = NULL;
-	return vs_venue_code_sign(&c, key, payload); /* c borrows its strings: not released */
+	return vs_venue_code_sign_venue(v, key, o->iat, o->valid_for, payload);
 }
 
 int vs_poster_make(const struct vs_venue *v, const struct vs_issuer_key *key,

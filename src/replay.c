@@ -297,7 +297,6 @@ static int sign_payloads(struct plan *p, const char *dir)
 	p->payloads = vs_xcalloc(p->venues.n ? p->venues.n : 1, sizeof(*p->payloads));
 	for (size_t i = 0; i < p->venues.n; i++) {
 		struct vs_venue *v = &p->venues.items[i];
-		struct vs_venue_claims c;
 		const struct vs_issuer_key *k = nkeys == 1 ? &keys[0] : NULL;
 		size_t plen = strcspn(v->area, "/");
 
@@ -309,15 +308,7 @@ static int sign_payloads(struct plan *p, const char *dir)
 					  " after its province", v->id, v->area, dir);
 			goto out;
 		}
-		memset(&c, 0, sizeof(c));
-		memcpy(c.id, v->id, sizeof(c.id));
-		c.name = v->name;
-		c.area = v->area;
-		c.lat = v->lat;
-		c.lon = v->lon;
-		c.iss = (char *)k->issuer;
-		c.iat = iat;
-		if ((rc = vs_venue_code_sign(&c, k, &p->payloads[i])) != 0)
+		if ((rc = vs_venue_code_sign_venue(v, k, iat, 0, &p->payloads[i])) != 0)
 			goto out;
 	}
 out:

@@ -26,6 +26,7 @@
 #include <sqlite3.h>
 
 #include "venuescan/audit.h"
+#include "audit_int.h"
 #include "venuescan/error.h"
 #include "venuescan/keys.h"
 #include "venuescan/mem.h"
@@ -740,27 +741,10 @@ static int audit_fill(struct audit_stream *a)
 	while ((x = sqlite3_step(a->st)) == SQLITE_ROW) {
 		struct vs_audit_entry e;
 		char hex[2 * VS_AUDIT_HASH_LEN + 1];
-		const char *t[8];
 
-		for (int i = 0; i < 8; i++) {
-			t[i] = (const char *)sqlite3_column_text(a->st, 4 + i);
-			if (!t[i])
-				t[i] = "";
-		}
-		e.seq = sqlite3_column_int64(a->st, 0);
-		e.ts = sqlite3_column_int64(a->st, 1);
-		e.ts_offset = sqlite3_column_int(a->st, 2);
-		e.recorded_at = sqlite3_column_int64(a->st, 3);
-		e.person_id = t[0];
-		e.old_color = t[1];
-		e.new_color = t[2];
-		e.reason = t[3];
-		e.authority = t[4];
-		e.operator_name = t[5];
-		e.justification = t[6];
-		e.rule = t[7];
-		if (sqlite3_column_bytes(a->st, 12) == VS_AUDIT_HASH_LEN)
-			vs_audit_hex(sqlite3_column_blob(a->st, 12), hex);
+		vs_audit_entry_from_row(a->st, &e);
+		if (sqlite3_column_bytes(a->st, VS_AUDIT_HASH_COLUMN) == VS_AUDIT_HASH_LEN)
+			vs_audit_hex(sqlite3_column_blob(a->st, VS_AUDIT_HASH_COLUMN), hex);
 		else
 			hex[0] = '\0';
 		vs_audit_entry_json(&a->page, &e);
@@ -819,9 +803,8 @@ static enum MHD_Result route_audit(struct req *q)
 	a->next = seq;
 	vs_buf_init(&a->page, 0);
 	if (vs_serve_db_open(q->srv->db_path, 1, &a->db) != 0 ||
-	    sqlite3_prepare_v2(a->db, "SELECT seq, ts, ts_offset, recorded_at, person_id,"
-			       " old_color, new_color, reason, authority, operator, justification,"
-			       " rule, hash FROM audit WHERE seq >= ? ORDER BY seq LIMIT 512", -1,
+	    sqlite3_prepare_v2(a->db, "SELECT " VS_AUDIT_COLUMNS
+			       " FROM audit WHERE seq >= ? ORDER BY seq LIMIT 512", -1,
 			       &a->st, NULL) != SQLITE_OK) {
 		audit_stream_free(a);
 		return send_error(q, 500, "internal", "cannot read the audit log");

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "venuescan/keys.h"
+#include "venuescan/venues.h"
 
 #define VS_PAYLOAD_PREFIX "VSC1."
 #define VS_PAYLOAD_MAX 2048 /* longest payload accepted, bytes */
@@ -38,6 +39,13 @@ void vs_venue_claims_release(struct vs_venue_claims *c);
  */
 int vs_venue_code_sign(const struct vs_venue_claims *c, const struct vs_issuer_key *key,
 		       char **payload);
+
+/*
+ * Sign venue v's code: claims from v, iss = key->issuer, iat, and exp = iat + valid_for
+ * when valid_for > 0 (a rotating code).  As vs_venue_code_sign otherwise.
+ */
+int vs_venue_code_sign_venue(const struct vs_venue *v, const struct vs_issuer_key *key,
+			     int64_t iat, int64_t valid_for, char **payload);
 
 enum vs_code_status {
 	VS_CODE_OK,
