@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <float.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -301,22 +302,31 @@ int vs_persons_write_header(FILE *out)
 	return vs_csv_write_row(out, person_columns, 4);
 }
 
+int vs_person_write_row(FILE *out, const char *id, const char *household_id,
+			const char *home_area, const char *attrs)
+{
+	const char *row[4] = { id, household_id, home_area, attrs };
+
+	if (!id || !*id)
+		return vs_error_set(VS_EINVAL, "person: empty id");
+	if (!home_area || !vs_area_valid(home_area))
+		return vs_error_set(VS_EINVAL, "person '%.64s': not an area path '%.64s'", id,
+				    home_area ? home_area : "");
+	return vs_csv_write_row(out, row, 4);
+}
+
 int vs_person_write(FILE *out, const struct vs_person_table *t, size_t i)
 {
 	const struct vs_person *p = &t->items[i];
 	struct vs_buf attrs = VS_BUF_INIT;
-	const char *row[4];
 	int rc = 0;
 
 	for (uint32_t k = 0; k < p->nattrs; k++) {
 		const struct vs_attr *a = &t->attrs[p->attr_first + k];
 		vs_buf_addf(&attrs, "%s%s=%s", k ? ";" : "", a->key, a->value);
 	}
-	row[0] = p->id;
-	row[1] = p->household_id;
-	row[2] = p->home_area;
-	row[3] = attrs.data ? attrs.data : "";
-	rc = vs_csv_write_row(out, row, 4);
+	rc = vs_person_write_row(out, p->id, p->household_id, p->home_area,
+				 attrs.data ? attrs.data : "");
 	vs_buf_release(&attrs);
 	return rc;
 }
@@ -411,44 +421,34 @@ static int event_check(const struct vs_event *ev, enum event_field *field)
 	return 0;
 }
 
+#define BATCH_EVENTS 4096
+#define NBATCHES 4
+
+struct event_batch {
+	struct vs_event ev[BATCH_EVENTS];
+	size_t n;
+	char *text;          /* the events' strings, each NUL-terminated */
+	size_t text_len, text_cap;
+	int end;             /* after these events: 0 more, 1 end of file, < 0 this error */
+	char *msg;           /* the error's message */
+};
+
 struct vs_event_reader {
 	struct vs_csv_reader *csv;
 	int col[EF_COUNT];
 	const struct vs_person_table *persons;
+	char area[64];             /* the last area the fast path found valid (reader thread) */
+	size_t area_len;           /* 0: none */
+	int threaded;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct event_batch *batch; /* NBATCHES, a ring */
+	uint64_t filled, taken;    /* batches published by the thread, released by the caller */
+	int stop;                  /* the caller closes: the thread ends */
+	struct event_batch *cur;   /* the caller's batch and its next event */
+	size_t next;
 };
-
-int vs_events_open(struct vs_event_reader **out, const char *path,
-		   const struct vs_person_table *persons)
-{
-	struct vs_event_reader *r = vs_xcalloc(1, sizeof(*r));
-	int rc;
-
-	*out = NULL;
-	r->persons = persons;
-	rc = vs_csv_open(&r->csv, path);
-	if (rc)
-		goto out;
-	rc = vs_csv_require(r->csv, event_columns);
-	if (rc)
-		goto out;
-	for (size_t i = 0; i < EF_COUNT; i++)
-		r->col[i] = vs_csv_column(r->csv, event_columns[i]);
-out:
-	if (rc) {
-		vs_events_close(r);
-		return rc;
-	}
-	*out = r;
-	return 0;
-}
-
-void vs_events_close(struct vs_event_reader *r)
-{
-	if (!r)
-		return;
-	vs_csv_close(r->csv);
-	free(r);
-}
 
 /*
  * The reader's fast paths.  Each takes the common, simple form of a field and decides it
@@ -637,7 +637,7 @@ static int kind_fast(const char *s, size_t len, enum vs_event_kind *k)
  * The whole row by the fast paths: 1 with ev filled exactly as events_full would fill it,
  * or 0 when events_full must decide.  ev's strings are already set.
  */
-static int event_fast(const struct vs_event_reader *r, const char *const *f, const size_t *len,
+static int event_fast(struct vs_event_reader *r, const char *const *f, const size_t *len,
 		      struct vs_event *ev)
 {
 	if (!time_fast(f[EF_TS], len[EF_TS], &ev->ts, &ev->offset_min) ||
@@ -651,8 +651,19 @@ static int event_fast(const struct vs_event_reader *r, const char *const *f, con
 	}
 	if (len[EF_VENUE] ? !uuid_fast(f[EF_VENUE], len[EF_VENUE]) : ev->kind == VS_EVENT_SCAN)
 		return 0;
-	if (len[EF_AREA] ? !area_fast(f[EF_AREA], len[EF_AREA]) : ev->kind == VS_EVENT_LOCATE)
+	if (len[EF_AREA]) {
+		/* areas repeat: one seen valid just before needs no second look */
+		if (len[EF_AREA] != r->area_len || memcmp(f[EF_AREA], r->area, len[EF_AREA])) {
+			if (!area_fast(f[EF_AREA], len[EF_AREA]))
+				return 0;
+			if (len[EF_AREA] < sizeof(r->area)) {
+				memcpy(r->area, f[EF_AREA], len[EF_AREA]);
+				r->area_len = len[EF_AREA];
+			}
+		}
+	} else if (ev->kind == VS_EVENT_LOCATE) {
 		return 0;
+	}
 	switch (ev->kind) {
 	case VS_EVENT_SCAN:
 	case VS_EVENT_CODE:
@@ -732,7 +743,8 @@ bad:
 	return vs_csv_field_wrap(csv, (size_t)r->col[field], rc);
 }
 
-int vs_events_next(struct vs_event_reader *r, struct vs_event *ev)
+/* One event from the CSV reader, on whichever thread parses. */
+static int read_event(struct vs_event_reader *r, struct vs_event *ev)
 {
 	struct vs_csv_reader *csv = r->csv;
 	const char *f[EF_COUNT];
@@ -767,9 +779,232 @@ int vs_events_next(struct vs_event_reader *r, struct vs_event *ev)
 	return event_full(r, f, ev);
 }
 
+/*
+ * Events are parsed on a second thread, a batch of rows ahead of the caller: the reader
+ * thread runs read_event() into batches whose strings it copies into the batch, and
+ * vs_events_next() hands the events out in file order.  The caller sees the same events,
+ * in the same order, with the same error at the same row as a reader on its own thread
+ * (the error's message is carried over in the batch).  VS_EVENTS_THREAD=0 in the
+ * environment parses on the caller's thread instead, for comparing the two.
+ */
+static int event_columns_found(struct vs_event_reader *r)
+{
+	int rc = vs_csv_require(r->csv, event_columns);
+
+	for (size_t i = 0; !rc && i < EF_COUNT; i++)
+		r->col[i] = vs_csv_column(r->csv, event_columns[i]);
+	return rc;
+}
+
+/* Copy s into the batch's text; the offset is turned into a pointer when the batch is full. */
+static size_t batch_keep(struct event_batch *b, const char *s)
+{
+	size_t n = strlen(s) + 1, at = b->text_len;
+
+	if (b->text_cap - b->text_len < n) {
+		while (b->text_cap - b->text_len < n)
+			b->text_cap = b->text_cap ? b->text_cap * 2 : 1u << 20;
+		b->text = vs_xrealloc(b->text, b->text_cap);
+	}
+	memcpy(b->text + at, s, n);
+	b->text_len += n;
+	return at;
+}
+
+#define KEEP_FIELDS 6
+
+static void batch_fill(struct vs_event_reader *r, struct event_batch *b)
+{
+	static size_t at[BATCH_EVENTS][KEEP_FIELDS]; /* only the reader thread fills batches */
+	int rc = 0;
+
+	b->n = 0;
+	b->text_len = 0;
+	b->end = 0;
+	free(b->msg);
+	b->msg = NULL;
+	while (b->n < BATCH_EVENTS && (rc = read_event(r, &b->ev[b->n])) == 1) {
+		struct vs_event *e = &b->ev[b->n];
+		size_t *o = at[b->n];
+
+		o[0] = batch_keep(b, e->person_id);
+		o[1] = batch_keep(b, e->venue_id);
+		o[2] = batch_keep(b, e->area);
+		o[3] = batch_keep(b, e->value);
+		o[4] = batch_keep(b, e->reason);
+		o[5] = batch_keep(b, e->authority);
+		b->n++;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		struct vs_event *e = &b->ev[i];
+
+		e->person_id = b->text + at[i][0];
+		e->venue_id = b->text + at[i][1];
+		e->area = b->text + at[i][2];
+		e->value = b->text + at[i][3];
+		e->reason = b->text + at[i][4];
+		e->authority = b->text + at[i][5];
+	}
+	if (rc == 0)
+		b->end = 1;
+	else if (rc < 0) {
+		b->end = rc;
+		b->msg = vs_xstrdup(vs_error_message());
+	}
+}
+
+static void *reader_thread(void *arg)
+{
+	struct vs_event_reader *r = arg;
+	int end = 0;
+
+	while (!end) {
+		struct event_batch *b;
+
+		pthread_mutex_lock(&r->mu);
+		while (r->filled - r->taken == NBATCHES && !r->stop)
+			pthread_cond_wait(&r->cv, &r->mu);
+		if (r->stop) {
+			pthread_mutex_unlock(&r->mu);
+			break;
+		}
+		b = &r->batch[r->filled % NBATCHES];
+		pthread_mutex_unlock(&r->mu);
+		batch_fill(r, b);
+		end = b->end;
+		pthread_mutex_lock(&r->mu);
+		r->filled++;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+	}
+	return NULL;
+}
+
+int vs_events_open(struct vs_event_reader **out, const char *path,
+		   const struct vs_person_table *persons)
+{
+	struct vs_event_reader *r = vs_xcalloc(1, sizeof(*r));
+	const char *env = getenv("VS_EVENTS_THREAD");
+	int rc;
+
+	*out = NULL;
+	r->persons = persons;
+	rc = vs_csv_open(&r->csv, path);
+	if (rc)
+		goto out;
+	rc = event_columns_found(r);
+	if (rc)
+		goto out;
+	if (env && !strcmp(env, "0"))
+		goto out;
+	r->batch = vs_xcalloc(NBATCHES, sizeof(*r->batch));
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	r->threaded = 1;
+	if (pthread_create(&r->thread, NULL, reader_thread, r) != 0)
+		r->threaded = 0; /* no thread to be had: parse on the caller's */
+out:
+	if (rc) {
+		vs_events_close(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+void vs_events_close(struct vs_event_reader *r)
+{
+	if (!r)
+		return;
+	if (r->threaded) {
+		pthread_mutex_lock(&r->mu);
+		r->stop = 1;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+		pthread_join(r->thread, NULL);
+	}
+	if (r->batch) {
+		pthread_mutex_destroy(&r->mu);
+		pthread_cond_destroy(&r->cv);
+		for (size_t i = 0; i < NBATCHES; i++) {
+			free(r->batch[i].text);
+			free(r->batch[i].msg);
+		}
+		free(r->batch);
+	}
+	vs_csv_close(r->csv);
+	free(r);
+}
+
+int vs_events_next(struct vs_event_reader *r, struct vs_event *ev)
+{
+	if (!r->threaded)
+		return read_event(r, ev);
+	for (;;) {
+		struct event_batch *b = r->cur;
+
+		if (b && r->next < b->n) {
+			*ev = b->ev[r->next++];
+			return 1;
+		}
+		if (b && b->end == 1)
+			return 0;
+		if (b && b->end < 0)
+			return vs_error_set(b->end, "%s", b->msg);
+		pthread_mutex_lock(&r->mu);
+		if (b) {
+			r->taken++; /* the last event's strings are no longer needed */
+			pthread_cond_broadcast(&r->cv);
+		}
+		while (r->filled == r->taken)
+			pthread_cond_wait(&r->cv, &r->mu);
+		r->cur = &r->batch[r->taken % NBATCHES];
+		r->next = 0;
+		pthread_mutex_unlock(&r->mu);
+	}
+}
+
 int vs_events_write_header(FILE *out)
 {
 	return vs_csv_write_row(out, event_columns, EF_COUNT);
+}
+
+/*
+ * A latitude or longitude with six decimals, as printf's "%.6f" writes it, from integers
+ * (snprintf was a third of the simulator's time): x * 1e6 is rounded to the nearest
+ * integer, and printf decides the rare values within a hair of a half.
+ */
+static void coord_text(double x, char out[32])
+{
+	double y = x * 1e6, t;
+	uint64_t a;
+	char tmp[24];
+	int n = 0, k = 0;
+
+	if (!(y > -1e15 && y < 1e15)) {
+		snprintf(out, 32, "%.6f", x);
+		return;
+	}
+	t = y < 0 ? -y : y;
+	a = (uint64_t)t;
+	if (t - (double)a > 0.5 - 1e-6 && t - (double)a < 0.5 + 1e-6) {
+		snprintf(out, 32, "%.6f", x);
+		return;
+	}
+	a += t - (double)a > 0.5;
+	for (int i = 0; i < 6; i++, a /= 10)
+		tmp[n++] = (char)('0' + a % 10);
+	tmp[n++] = '.';
+	do {
+		tmp[n++] = (char)('0' + a % 10);
+		a /= 10;
+	} while (a);
+	memcpy(&a, &x, sizeof(a)); /* the sign bit, as printf writes "-0.000000" */
+	if (a >> 63)
+		out[k++] = '-';
+	while (n)
+		out[k++] = tmp[--n];
+	out[k] = 0;
 }
 
 int vs_event_write(FILE *out, const struct vs_event *ev)
@@ -794,8 +1029,8 @@ int vs_event_write(FILE *out, const struct vs_event *ev)
 	}
 	vs_time_format(ev->ts, ev->offset_min, ts);
 	if (ev->has_pos) {
-		snprintf(lat, sizeof(lat), "%.6f", ev->lat);
-		snprintf(lon, sizeof(lon), "%.6f", ev->lon);
+		coord_text(ev->lat, lat);
+		coord_text(ev->lon, lon);
 	}
 	row[EF_TS] = ts;
 	row[EF_PERSON] = ev->person_id;
@@ -807,7 +1042,11 @@ int vs_event_write(FILE *out, const struct vs_event *ev)
 	row[EF_VALUE] = nz(check.value);
 	row[EF_REASON] = nz(ev->reason);
 	row[EF_AUTHORITY] = nz(ev->authority);
-	return vs_csv_write_row(out, row, EF_COUNT);
+	/* one lock for the row's many small writes */
+	flockfile(out);
+	rc = vs_csv_write_row(out, row, EF_COUNT);
+	funlockfile(out);
+	return rc;
 }
 
 /* ---- areas ---------------------------------------------------------------------------- */
@@ -912,8 +1151,8 @@ int vs_venues_write(FILE *out, const struct vs_venue_list *list)
 		char lat[32], lon[32];
 		const char *row[5] = { v->id, v->name, v->area, lat, lon };
 
-		snprintf(lat, sizeof(lat), "%.6f", v->lat);
-		snprintf(lon, sizeof(lon), "%.6f", v->lon);
+		coord_text(v->lat, lat);
+		coord_text(v->lon, lon);
 		rc = vs_csv_write_row(out, row, 5);
 	}
 	return rc;
@@ -993,6 +1232,13 @@ int vs_file_sha256(const char *path, char hex[65])
 int vs_manifest_write(const char *dir, const char *generator, const char *version,
 		      uint64_t seed, const struct vs_manifest_file *files, size_t n)
 {
+	return vs_manifest_write_fields(dir, generator, version, seed, NULL, 0, files, n);
+}
+
+int vs_manifest_write_fields(const char *dir, const char *generator, const char *version,
+			     uint64_t seed, const struct vs_manifest_field *fields,
+			     size_t nfields, const struct vs_manifest_file *files, size_t n)
+{
 	struct vs_buf b = VS_BUF_INIT;
 	char *path = NULL;
 	int rc = 0;
@@ -1002,7 +1248,17 @@ int vs_manifest_write(const char *dir, const char *generator, const char *versio
 	vs_buf_add_json_string(&b, nz(generator), strlen(nz(generator)));
 	vs_buf_adds(&b, ",\n  \"version\": ");
 	vs_buf_add_json_string(&b, nz(version), strlen(nz(version)));
-	vs_buf_addf(&b, ",\n  \"seed\": %" PRIu64 ",\n  \"files\": {", seed);
+	vs_buf_addf(&b, ",\n  \"seed\": %" PRIu64, seed);
+	for (size_t i = 0; i < nfields; i++) {
+		vs_buf_adds(&b, ",\n  ");
+		vs_buf_add_json_string(&b, fields[i].key, strlen(fields[i].key));
+		vs_buf_adds(&b, ": ");
+		if (fields[i].text)
+			vs_buf_add_json_string(&b, fields[i].text, strlen(fields[i].text));
+		else
+			vs_buf_addf(&b, "%" PRIu64, fields[i].number);
+	}
+	vs_buf_adds(&b, ",\n  \"files\": {");
 	for (size_t i = 0; i < n; i++) {
 		char hex[65];
 		uint64_t bytes;

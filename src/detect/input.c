@@ -215,7 +215,9 @@ static int read_persons(struct vs_findings *f, const char *path)
 			const struct vs_attr *a = &f->ptable.attrs[src->attr_first + j];
 			uint32_t key = vs_intern_add(&f->keys, a->key, strlen(a->key)), v;
 			vs_buf_reset(&kv);
-			vs_buf_addf(&kv, "%s=%s", a->key, a->value);
+			vs_buf_adds(&kv, a->key);
+			vs_buf_add(&kv, "=", 1);
+			vs_buf_adds(&kv, a->value);
 			v = vs_intern_add(&f->values, kv.data, kv.len);
 			if (v >= f->avalue_key) {
 				size_t al = f->avalue_key;
