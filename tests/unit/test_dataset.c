@@ -1,7 +1,8 @@
 /*
  * Unit tests for dataset.c: the tiny fixture dataset read in full, every corrupt sample in
  * fixtures/bad/ with its exact message, writers round-tripping through the readers, and
- * manifest.json reproducing the fixture's bytes.
+ * manifest.json reproducing the fixture's bytes; and the event reader's fast paths and
+ * second thread against the general checks on generated rows, bit for bit.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "venuescan/csv.h"
 #include "venuescan/dataset.h"
 #include "venuescan/error.h"
 #include "venuescan/fileio.h"
@@ -492,6 +494,341 @@ static int teardown(void **state)
 	return system(cmd);
 }
 
+
+/* ---- the event reader's fast paths against the general checks ------------------------ */
+
+static uint64_t rng_state = UINT64_C(0x9E3779B97F4A7C15);
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static unsigned pick(unsigned n)
+{
+	return (unsigned)(rnd() % n);
+}
+
+/* A time text: mostly the writers' layout, with every calendar edge, some other forms. */
+static void gen_time(char *out, size_t size)
+{
+	static const char *const offs[] = { "+08:00", "Z", "-00:00", "+18:00", "-18:00", "+18:01",
+					    "+14:45", "-03:30", "+05:60", "+0800", "" };
+	int y = pick(8) ? 2020 + (int)pick(6) : (int)pick(10000);
+	int mon = pick(10) ? 1 + (int)pick(12) : (int)pick(14);
+	int day = pick(4) ? 1 + (int)pick(28) : 28 + (int)pick(5);
+	int h = pick(20) ? (int)pick(24) : 24, mi = pick(20) ? (int)pick(60) : 60;
+	int sec = pick(20) ? (int)pick(60) : 60;
+	const char *off = offs[pick(6) ? 0 : pick(sizeof(offs) / sizeof(*offs))];
+
+	if (mon == 2 && pick(2))
+		day = 29;
+	switch (pick(40)) {
+	case 0:
+		snprintf(out, size, "%04d-%02d-%02dT%02d:%02d%s", y, mon, day, h, mi, off);
+		break;
+	case 1:
+		snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%u%s", y, mon, day, h, mi, sec,
+			 pick(1000), off);
+		break;
+	case 2:
+		snprintf(out, size, "%04d-%02d-%02dt%02d:%02d:%02d%s", y, mon, day, h, mi, sec, off);
+		break;
+	case 3:
+		snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d%sx", y, mon, day, h, mi, sec, off);
+		break;
+	default:
+		snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d%s", y, mon, day, h, mi, sec, off);
+	}
+}
+
+/* A number text: plain decimals of 1 to 18 digits, signs, leading zeros, other forms. */
+static void gen_number(char *out, size_t size, int int_digits)
+{
+	static const char *const odd[] = { "1e-3", "-1E2", ".5", "5.", "+3.25", "-0", "-0.0", "0",
+					   "90", "-90", "180", "90.000000000000001", "1.2.3", "-",
+					   "nan", "inf", " 1", "0x10", "1e400", "1e-400", "--1",
+					   "89.99999999999999999", "00000000000000034.5" };
+	int n = 1 + (int)pick(18), dot = pick(8) ? (int)pick((unsigned)n) : -1;
+	size_t k = 0;
+
+	if (!pick(20)) {
+		snprintf(out, size, "%s", odd[pick(sizeof(odd) / sizeof(*odd))]);
+		return;
+	}
+	if (pick(2))
+		out[k++] = '-';
+	for (int i = 0; i < n && k + 2 < size; i++) {
+		if (i == dot && i > 0)
+			out[k++] = '.';
+		out[k++] = (char)(i < int_digits || i == 0 ? '0' + pick(10) : '0' + pick(10));
+	}
+	out[k] = '\0';
+	/* most values in range: cut the integer part to int_digits */
+	if (dot > int_digits && pick(4)) {
+		char *d = strchr(out, '.');
+		size_t lead = (size_t)(out[0] == '-'), keep = (size_t)int_digits;
+		if (d && (size_t)(d - out) - lead > keep)
+			memmove(out + lead + keep, d, strlen(d) + 1);
+	}
+}
+
+static void gen_uuid(char *out)
+{
+	static const char hex[] = "0123456789abcdefABCDEF";
+
+	for (int i = 0; i < 36; i++)
+		out[i] = (i == 8 || i == 13 || i == 18 || i == 23) ? '-' : hex[pick(22)];
+	out[36] = '\0';
+	if (!pick(50))
+		out[pick(36)] = "g-Z 0"[pick(5)];
+}
+
+static const char *const gen_areas[] = { "Henan/Zhengzhou/Erqi", "Henan", "河南/郑州/二七",
+					 "Henan/Zheng zhou", "Henan/Zhengzhou/Erqi/X", "Henan/",
+					 " Henan", "Henan /Kaifeng", "A/B/C" };
+
+struct expect {
+	int valid;
+	int64_t ts;
+	int off;
+	int has_pos;
+	double lat, lon;
+};
+
+/* One generated event row; returns its expectation from the general functions alone. */
+static struct expect gen_row(FILE *out, unsigned long i)
+{
+	static const char *const kinds[] = { "locate", "scan", "code", "test", "contact", "entry",
+					     "action" };
+	char t[96], lat[48], lon[48], venue[40] = "", area[64] = "";
+	const char *kind = kinds[pick(7)], *value = "", *row[10];
+	char pid[32];
+	struct expect e = { 1, 0, 0, 0, 0, 0 };
+	gen_time(t, sizeof(t));
+	if (vs_time_parse(t, &e.ts, &e.off))
+		e.valid = 0;
+	lat[0] = lon[0] = '\0';
+	if (pick(5)) {
+		gen_number(lat, sizeof(lat), 2);
+		gen_number(lon, sizeof(lon), 3);
+		e.has_pos = 1;
+		if (vs_number_parse(lat, -90, 90, &e.lat) || vs_number_parse(lon, -180, 180, &e.lon))
+			e.valid = 0;
+	}
+	if (!strcmp(kind, "scan") || !pick(10)) {
+		gen_uuid(venue);
+		if (!vs_uuid_valid(venue))
+			e.valid = 0;
+	}
+	if (!strcmp(kind, "locate") || pick(2)) {
+		snprintf(area, sizeof(area), "%s", gen_areas[pick(9)]);
+		if (!vs_area_valid(area))
+			e.valid = 0;
+	}
+	if (!strcmp(kind, "code") || (!strcmp(kind, "scan") && pick(2)))
+		value = (const char *[]){ "green", "yellow", "red", "Red" }[pick(4)];
+	else if (!strcmp(kind, "test"))
+		value = pick(2) ? "positive" : "negative";
+	else if (!strcmp(kind, "action"))
+		value = pick(20) ? "petition" : "Petition!";
+	if (!strcmp(value, "Red") || !strcmp(value, "Petition!"))
+		e.valid = 0;
+	snprintf(pid, sizeof(pid), "p%lu", i % 1000);
+	row[0] = t;
+	row[1] = pid;
+	row[2] = kind;
+	row[3] = venue;
+	row[4] = area;
+	row[5] = lat;
+	row[6] = lon;
+	row[7] = value;
+	row[8] = pick(10) ? "" : "有高风险地区旅居史, \"quoted\"";
+	row[9] = pick(3) ? "" : "Henan";
+	assert_int_equal(vs_csv_write_row(out, row, 10), 0);
+	return e;
+}
+
+static void read_and_compare(const char *path, const struct expect *want, size_t n)
+{
+	struct vs_event_reader *r;
+	struct vs_event ev;
+	size_t i = 0;
+	int rc;
+
+	if (vs_events_open(&r, path, NULL))
+		fail_msg("%s", vs_error_message());
+	while ((rc = vs_events_next(r, &ev)) == 1) {
+		assert_true(i < n);
+		assert_int_equal(ev.line, i + 2);
+		assert_true(ev.ts == want[i].ts);
+		assert_int_equal(ev.offset_min, want[i].off);
+		assert_int_equal(ev.has_pos, want[i].has_pos);
+		if (want[i].has_pos) {
+			/* the same bits as strtod, -0.0 included */
+			assert_memory_equal(&ev.lat, &want[i].lat, sizeof(double));
+			assert_memory_equal(&ev.lon, &want[i].lon, sizeof(double));
+		}
+		i++;
+	}
+	if (rc < 0)
+		fail_msg("%s", vs_error_message());
+	assert_int_equal(i, n);
+	vs_events_close(r);
+}
+
+/* Write rows until n valid (or, with valid 0, n invalid) ones are in path. */
+static size_t gen_file(const char *path, int valid, size_t n, struct expect *want)
+{
+	FILE *out = fopen(path, "w");
+	size_t k = 0;
+
+	assert_non_null(out);
+	assert_int_equal(vs_events_write_header(out), 0);
+	for (unsigned long i = 0; k < n; i++) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&text, &len);
+		struct expect e;
+
+		assert_non_null(mem);
+		e = gen_row(mem, i);
+		assert_int_equal(fclose(mem), 0);
+		if (e.valid == valid) {
+			assert_int_equal(fwrite(text, 1, len, out), len);
+			if (want)
+				want[k] = e;
+			k++;
+		}
+		free(text);
+	}
+	assert_int_equal(fclose(out), 0);
+	return k;
+}
+
+/*
+ * Rows of generated times, numbers, venue ids and areas that the general functions
+ * (vs_time_parse, vs_number_parse, vs_uuid_valid, vs_area_valid) accept: the reader must
+ * give the same values, bit for bit, on two threads and on one.  VS_TEST_EVENT_ROWS sets
+ * the count (default 100000; it was run with millions when the fast paths were written).
+ */
+static void test_fast_paths_agree(void **state)
+{
+	const char *env = getenv("VS_TEST_EVENT_ROWS");
+	size_t n = env ? strtoul(env, NULL, 10) : 100000;
+	struct expect *want = vs_xcalloc(n, sizeof(*want));
+	char path[256];
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/gen-valid.csv", tmpdir);
+	gen_file(path, 1, n, want);
+	read_and_compare(path, want, n);
+	setenv("VS_EVENTS_THREAD", "0", 1);
+	read_and_compare(path, want, n);
+	unsetenv("VS_EVENTS_THREAD");
+	free(want);
+}
+
+/*
+ * Generated rows that break a rule, each after one good row: the error is the general
+ * check's, "FILE:3: field 'F': ...", on both paths, whichever fast path met the row first.
+ */
+static void test_fast_paths_refuse(void **state)
+{
+	char path[256], bad[256], msg[2][1024];
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/gen-invalid.csv", tmpdir);
+	snprintf(bad, sizeof(bad), "%s/one-bad.csv", tmpdir);
+	gen_file(path, 0, 400, NULL);
+	for (int mode = 0; mode < 2; mode++) {
+		FILE *in = fopen(path, "r");
+		char line[4096], header[512];
+
+		assert_non_null(in);
+		assert_non_null(fgets(header, sizeof(header), in));
+		if (mode)
+			setenv("VS_EVENTS_THREAD", "0", 1);
+		for (int k = 0; k < 400; k++) {
+			struct vs_event_reader *r;
+			struct vs_event ev;
+			FILE *out;
+			int rc;
+
+			/* rows may span lines (quoted reasons hold no line breaks here) */
+			assert_non_null(fgets(line, sizeof(line), in));
+			out = fopen(bad, "w");
+			fprintf(out, "%s2022-07-01T00:00:00+08:00,p1,contact,,,,,,,\n%s", header, line);
+			assert_int_equal(fclose(out), 0);
+			assert_int_equal(vs_events_open(&r, bad, NULL), 0);
+			assert_int_equal(vs_events_next(r, &ev), 1);
+			rc = vs_events_next(r, &ev);
+			assert_int_equal(rc, VS_EFORMAT);
+			snprintf(msg[mode], sizeof(msg[0]), "%s", vs_error_message());
+			vs_events_close(r);
+			if (strncmp(msg[mode] + strlen(bad), ":3: field '", 11))
+				fail_msg("%s", msg[mode]);
+			/* the same row read on the caller's thread gives the same message */
+			if (mode == 0) {
+				setenv("VS_EVENTS_THREAD", "0", 1);
+				assert_int_equal(vs_events_open(&r, bad, NULL), 0);
+				assert_int_equal(vs_events_next(r, &ev), 1);
+				assert_int_equal(vs_events_next(r, &ev), VS_EFORMAT);
+				assert_string_equal(vs_error_message(), msg[0]);
+				vs_events_close(r);
+				unsetenv("VS_EVENTS_THREAD");
+			}
+		}
+		unsetenv("VS_EVENTS_THREAD");
+		fclose(in);
+	}
+}
+
+/*
+ * An error far into a file read on two threads: every event before it is delivered, in
+ * order, then the error naming the first bad line, again on every later call.
+ */
+static void test_error_after_many_batches(void **state)
+{
+	char path[256], want[512];
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/late-error.csv", tmpdir);
+	for (int mode = 0; mode < 2; mode++) {
+		FILE *out = fopen(path, "w");
+		struct vs_event_reader *r;
+		struct vs_event ev;
+		unsigned long n = 0;
+
+		assert_int_equal(vs_events_write_header(out), 0);
+		for (int i = 0; i < 50000; i++)
+			fprintf(out, "2022-07-01T00:00:%02d+08:00,p%d,contact,,,,,,,\n", i % 60, i);
+		fprintf(out, "2022-07-01T00:00:00+08:00,p1,visit,,,,,,,\n");
+		for (int i = 0; i < 20000; i++)
+			fprintf(out, "2022-07-01T00:00:00+08:00,p1,contact,,,,,,,\n");
+		assert_int_equal(fclose(out), 0);
+		if (mode)
+			setenv("VS_EVENTS_THREAD", "0", 1);
+		assert_int_equal(vs_events_open(&r, path, NULL), 0);
+		while (vs_events_next(r, &ev) == 1) {
+			assert_int_equal(ev.line, n + 2);
+			n++;
+		}
+		assert_int_equal(n, 50000);
+		snprintf(want, sizeof(want), "%s:50002: field 'kind': unknown kind 'visit'", path);
+		assert_string_equal(vs_error_message(), want);
+		if (!mode) {
+			assert_int_equal(vs_events_next(r, &ev), VS_EFORMAT);
+			assert_string_equal(vs_error_message(), want);
+		}
+		vs_events_close(r);
+		unsetenv("VS_EVENTS_THREAD");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -506,6 +843,9 @@ int main(void)
 		cmocka_unit_test(test_writers_refuse_bad_rows),
 		cmocka_unit_test(test_manifest),
 		cmocka_unit_test(test_kind_names),
+		cmocka_unit_test(test_fast_paths_agree),
+		cmocka_unit_test(test_fast_paths_refuse),
+		cmocka_unit_test(test_error_after_many_batches),
 	};
 	return cmocka_run_group_tests_name("dataset", tests, setup, teardown);
 }
