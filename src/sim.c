@@ -774,16 +774,15 @@ struct emit {
 static void emit_code(struct emit *e, int64_t t, enum vs_color col, const char *reason,
 		      const char *authority, const char *cause)
 {
-	struct sim_event ev = { 0 };
+	struct vs_event ev = { 0 };
 
 	ev.ts = t;
 	ev.person_id = e->pid;
-	ev.kind = "code";
+	ev.kind = VS_EVENT_CODE;
 	ev.value = vs_color_name(col);
 	ev.reason = reason;
 	ev.authority = authority;
-	ev.cause = cause;
-	sim_sink_event(e->k, &ev);
+	sim_sink_event(e->k, &ev, cause);
 }
 
 static void jitter(struct vs_rng *r, double lat, double lon, double span, double *olat,
@@ -898,7 +897,7 @@ static void person_day(struct worker *w, struct sim_sink *k, uint64_t p, unsigne
 	size_t commute_area = SIZE_MAX;
 	for (size_t i = 0; i < w->nmo; i++) {
 		struct moment mo = w->mo[i];
-		struct sim_event ev = { 0 };
+		struct vs_event ev = { 0 };
 		size_t a = area_at(dp, &sc, mo.t, pp);
 		uint64_t hit = 0;
 		int ov;
@@ -910,13 +909,13 @@ static void person_day(struct worker *w, struct sim_sink *k, uint64_t p, unsigne
 		shown = ov >= 0 ? (enum vs_color)ov : (enum vs_color)pp->color;
 		switch ((enum moment_kind)mo.kind) {
 		case M_LOCATE:
-			ev.kind = "locate";
+			ev.kind = VS_EVENT_LOCATE;
 			ev.area = s->areas[a].path;
 			ev.has_pos = 1;
 			jitter(&r, s->areas[a].lat, s->areas[a].lon, 0.02, &ev.lat, &ev.lon);
 			hit = vs_rules_observe(s->rules, w->st, VS_FACT_PRESENCE,
 					       vs_risk_level_name(risk_at(c, a, mo.t)), mo.t);
-			sim_sink_event(k, &ev);
+			sim_sink_event(k, &ev, NULL);
 			break;
 		case M_SCAN:
 		case M_SCRIPT_SCAN: {
@@ -966,39 +965,39 @@ static void person_day(struct worker *w, struct sim_sink *k, uint64_t p, unsigne
 				if (sc.scan_red)
 					shown = VS_RED;
 			}
-			ev.kind = "scan";
+			ev.kind = VS_EVENT_SCAN;
 			ev.venue_id = v->id;
 			ev.has_pos = 1;
 			ev.value = vs_color_name(shown);
 			hit = vs_rules_observe(s->rules, w->st, VS_FACT_PRESENCE,
 					       vs_risk_level_name(risk_at(c, ea, mo.t)), mo.t);
-			sim_sink_event(k, &ev);
+			sim_sink_event(k, &ev, NULL);
 			break;
 		}
 		case M_TEST:
-			ev.kind = "test";
+			ev.kind = VS_EVENT_TEST;
 			ev.area = s->areas[a].path;
 			ev.value = mo.arg ? "positive" : "negative";
 			hit = vs_rules_observe(s->rules, w->st, VS_FACT_TEST, ev.value, mo.t);
-			sim_sink_event(k, &ev);
+			sim_sink_event(k, &ev, NULL);
 			break;
 		case M_ENTRY:
-			ev.kind = "entry";
+			ev.kind = VS_EVENT_ENTRY;
 			ev.area = s->areas[pp->home].path;
 			hit = vs_rules_observe(s->rules, w->st, VS_FACT_ENTRY, NULL, mo.t);
-			sim_sink_event(k, &ev);
+			sim_sink_event(k, &ev, NULL);
 			break;
 		case M_CONTACT:
-			ev.kind = "contact";
+			ev.kind = VS_EVENT_CONTACT;
 			hit = vs_rules_observe(s->rules, w->st, VS_FACT_CONTACT, NULL, mo.t);
-			sim_sink_event(k, &ev);
+			sim_sink_event(k, &ev, NULL);
 			break;
 		case M_ACTION_SCAN: {
 			const struct vs_venue *v = &s->venues.items[sc.action_venue];
 			struct vs_rng ar;
 			long va = vs_scenario_area(s, v->area);
 			(void)action_scan_at(c, p, &sc, &ar);
-			ev.kind = "scan";
+			ev.kind = VS_EVENT_SCAN;
 			ev.venue_id = v->id;
 			ev.area = v->area;
 			ev.has_pos = 1;
@@ -1008,16 +1007,16 @@ static void person_day(struct worker *w, struct sim_sink *k, uint64_t p, unsigne
 				hit = vs_rules_observe(s->rules, w->st, VS_FACT_PRESENCE,
 						       vs_risk_level_name(risk_at(c, (size_t)va, mo.t)),
 						       mo.t);
-			sim_sink_event(k, &ev);
+			sim_sink_event(k, &ev, NULL);
 			break;
 		}
 		case M_ACTION: {
 			const char *token = mo.arg ? s->misuse[sc.flip_rule].action : sc.action_token;
-			ev.kind = "action";
+			ev.kind = VS_EVENT_ACTION;
 			ev.area = s->areas[a].path;
 			ev.value = token;
 			hit = vs_rules_observe(s->rules, w->st, VS_FACT_ACTION, token, mo.t);
-			sim_sink_event(k, &ev);
+			sim_sink_event(k, &ev, NULL);
 			break;
 		}
 		case M_MISUSE: {
@@ -1135,6 +1134,7 @@ static void *worker_main(void *arg)
 		b = c->next_block++;
 		pthread_mutex_unlock(&c->lock);
 		simulate_block(w, b, c->day, &c->slots[b % c->nslots]);
+		sim_sink_flush(&c->slots[b % c->nslots]);
 		pthread_mutex_lock(&c->lock);
 		c->slot_done[b % c->nslots] = 1;
 		pthread_cond_broadcast(&c->cond);
@@ -1144,60 +1144,37 @@ static void *worker_main(void *arg)
 
 static int write_persons(struct ctx *c, struct sim_file *f)
 {
-	struct sim_bytes b = { NULL, 0, 0 };
-	int rc = 0;
+	int rc = vs_persons_write_header(f->f);
 
-	for (uint64_t p = 0; p < c->npersons; p++) {
+	for (uint64_t p = 0; !rc && p < c->npersons; p++) {
 		const struct person *pp = &c->persons[p];
-		char ids[80];
+		char id[37], household[37];
 		struct vs_rng r;
 		vs_rng_init(&r, c->seed, p, 0, P_PERSON_ID);
-		vs_rng_uuid(&r, ids);
-		ids[36] = ',';
+		vs_rng_uuid(&r, id);
 		vs_rng_init(&r, c->seed, pp->household, 0, P_HH_ID);
-		vs_rng_uuid(&r, ids + 37);
-		ids[73] = ',';
-		sim_bytes_reserve(&b, 74);
-		memcpy(b.p + b.len, ids, 74);
-		b.len += 74;
-		sim_csv_field(&b, c->s->areas[pp->home].path);
-		sim_bytes_reserve(&b, 1);
-		b.p[b.len++] = ',';
-		sim_csv_field(&b, c->attr_text[pp->attrs]);
-		sim_bytes_reserve(&b, 1);
-		b.p[b.len++] = '\n';
-		if (b.len > (1u << 20) || p + 1 == c->npersons) {
-			if ((rc = sim_file_write(f, b.p, b.len, 0)))
-				break;
-			b.len = 0;
-		}
+		vs_rng_uuid(&r, household);
+		rc = vs_person_write_row(f->f, id, household, c->s->areas[pp->home].path,
+					 c->attr_text[pp->attrs]);
 	}
-	f->rows += c->npersons;
-	free(b.p);
+	f->rows = c->npersons;
 	return rc;
 }
 
 static int write_small_files(struct ctx *c, struct sim_file *venues, struct sim_file *areas)
 {
 	const struct vs_scenario *s = c->s;
-	int rc = 0;
+	int rc = vs_venues_write(venues->f, &s->venues);
 
-	for (size_t i = 0; !rc && i < s->venues.n; i++) {
-		const struct vs_venue *v = &s->venues.items[i];
-		char lat[32], lon[32];
-		snprintf(lat, sizeof(lat), "%.4f", v->lat);
-		snprintf(lon, sizeof(lon), "%.4f", v->lon);
-		const char *row[5] = { v->id, v->name, v->area, lat, lon };
-		rc = sim_file_row(venues, row, 5);
-	}
+	venues->rows = s->venues.n;
+	if (!rc)
+		rc = vs_areas_write_header(areas->f);
 	for (size_t i = 0; !rc && i < s->nzones; i++) {
 		const struct vs_scn_zone *z = &s->zones[i];
-		char a[VS_TIME_TEXT_MAX], b[VS_TIME_TEXT_MAX];
-		vs_time_format(z->start, s->offset_min, a);
-		vs_time_format(z->end, s->offset_min, b);
-		const char *row[4] = { s->areas[z->area].path, vs_risk_level_name(z->level), a, b };
-		rc = sim_file_row(areas, row, 4);
+		rc = vs_area_level_write(areas->f, s->areas[z->area].path, z->level, z->start,
+					 z->end, s->offset_min);
 	}
+	areas->rows = s->nzones;
 	return rc;
 }
 
@@ -1335,13 +1312,13 @@ int vs_simulate(const struct vs_scenario *s, const struct vs_sim_options *o, con
 	if ((rc = vs_outdir_open(&od, out_dir)))
 		goto out;
 	dir = vs_outdir_path(od);
-	if ((rc = sim_file_open(&files[F_PERSONS], dir, "persons.csv",
-				"person_id,household_id,home_area,attrs\n")) ||
-	    (rc = sim_file_open(&files[F_VENUES], dir, "venues.csv", "venue_id,name,area,lat,lon\n")) ||
-	    (rc = sim_file_open(&files[F_AREAS], dir, "areas.csv", "area,level,start,end\n")) ||
-	    (rc = sim_file_open(&files[F_EVENTS], dir, "events.csv",
-				"ts,person_id,kind,venue_id,area,lat,lon,value,reason,authority\n")) ||
-	    (rc = sim_file_open(&files[F_LABELS], dir, "labels.csv", "ts,person_id,cause\n")))
+	if ((rc = sim_file_open(&files[F_PERSONS], dir, VS_DATASET_PERSONS)) ||
+	    (rc = sim_file_open(&files[F_VENUES], dir, VS_DATASET_VENUES)) ||
+	    (rc = sim_file_open(&files[F_AREAS], dir, VS_DATASET_AREAS)) ||
+	    (rc = sim_file_open(&files[F_EVENTS], dir, VS_DATASET_EVENTS)) ||
+	    (rc = sim_file_open(&files[F_LABELS], dir, VS_DATASET_LABELS)) ||
+	    (rc = vs_events_write_header(files[F_EVENTS].f)) ||
+	    (rc = vs_labels_write_header(files[F_LABELS].f)))
 		goto out;
 	if ((rc = write_persons(&c, &files[F_PERSONS])) ||
 	    (rc = write_small_files(&c, &files[F_VENUES], &files[F_AREAS])))
@@ -1352,8 +1329,8 @@ int vs_simulate(const struct vs_scenario *s, const struct vs_sim_options *o, con
 	c.nslots = 4 * (size_t)nthreads;
 	c.slots = vs_xcalloc(c.nslots, sizeof(*c.slots));
 	c.slot_done = vs_xcalloc(c.nslots, sizeof(*c.slot_done));
-	for (size_t i = 0; i < c.nslots; i++)
-		sim_sink_init(&c.slots[i], s->offset_min);
+	for (size_t i = 0; i < c.nslots && !rc; i++)
+		rc = sim_sink_init(&c.slots[i], s->offset_min);
 	for (unsigned d = 0; d < s->days && !rc; d++) {
 		c.day = d;
 		c.next_block = c.written = 0;
@@ -1373,6 +1350,8 @@ int vs_simulate(const struct vs_scenario *s, const struct vs_sim_options *o, con
 			while (!c.slot_done[b % c.nslots])
 				pthread_cond_wait(&c.cond, &c.lock);
 			pthread_mutex_unlock(&c.lock);
+			if (!rc && k->rc)
+				rc = vs_error_set(k->rc, "%s", k->msg);
 			if (!rc)
 				rc = sim_file_write(&files[F_EVENTS], k->events.p, k->events.len,
 						    k->nevents);

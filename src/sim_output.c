@@ -1,20 +1,22 @@
 /*
- * The simulator's output (sim_int.h): rows formatted into per-block memory by the workers
- * (RFC 4180 quoting, timestamps with the scenario's UTC offset), written in block order to
- * the dataset's files with a running SHA-256, the manifest, and the optional SQLite copy.
- * The row layout is dataset v1's (SPEC §5); the dataset module's writers would validate
- * each row again, which the day loop's rows do not need on this hot path.
+ * The simulator's output (sim_int.h): the rows workers produce, written by the dataset
+ * module's writers (vs_event_write, vs_label_write: one formatter and one set of checks
+ * for every dataset venuescan writes) into per-block memory streams, copied to the
+ * dataset's files in block order; the manifest (vs_manifest_write_fields, with the
+ * scenario's keys) and the optional SQLite copy.
  */
+#define _GNU_SOURCE /* fopencookie */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/types.h>
 
 #include <sqlite3.h>
 
 #include "venuescan/csv.h"
+#include "venuescan/dataset.h"
 #include "venuescan/error.h"
 #include "venuescan/fileio.h"
 #include "venuescan/mem.h"
@@ -22,39 +24,53 @@
 #include "sim_int.h"
 
 #define FILE_BUFFER (1u << 20)
+#define SINK_BUFFER (1u << 16)
 
-void sim_bytes_reserve(struct sim_bytes *b, size_t more)
+static ssize_t bytes_write(void *cookie, const char *data, size_t n)
 {
-	if (b->cap - b->len >= more)
-		return;
-	size_t cap = b->cap ? b->cap : 4096;
-	while (cap - b->len < more)
-		cap *= 2;
-	b->p = vs_xrealloc(b->p, cap);
-	b->cap = cap;
-}
+	struct sim_bytes *b = cookie;
 
-static inline void put(struct sim_bytes *b, const char *s, size_t n)
-{
-	sim_bytes_reserve(b, n);
-	memcpy(b->p + b->len, s, n);
+	if (b->cap - b->len < n) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap - b->len < n)
+			cap *= 2;
+		b->p = vs_xrealloc(b->p, cap);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, n);
 	b->len += n;
+	return (ssize_t)n;
 }
 
-static inline void putc_(struct sim_bytes *b, char c)
+static FILE *bytes_stream(struct sim_bytes *b)
 {
-	sim_bytes_reserve(b, 1);
-	b->p[b->len++] = c;
+	static const cookie_io_functions_t io = { NULL, bytes_write, NULL, NULL };
+	FILE *f = fopencookie(b, "w", io);
+
+	if (f)
+		setvbuf(f, NULL, _IOFBF, SINK_BUFFER);
+	return f;
 }
 
-void sim_sink_init(struct sim_sink *k, int offset_min)
+int sim_sink_init(struct sim_sink *k, int offset_min)
 {
 	memset(k, 0, sizeof(*k));
 	k->offset_min = offset_min;
+	k->ef = bytes_stream(&k->events);
+	k->lf = bytes_stream(&k->labels);
+	if (!k->ef || !k->lf) {
+		sim_sink_release(k);
+		return vs_error_set(VS_ENOMEM, "cannot open a memory stream");
+	}
+	return 0;
 }
 
 void sim_sink_release(struct sim_sink *k)
 {
+	if (k->ef)
+		fclose(k->ef);
+	if (k->lf)
+		fclose(k->lf);
 	free(k->events.p);
 	free(k->labels.p);
 	memset(k, 0, sizeof(*k));
@@ -66,115 +82,29 @@ void sim_sink_reset(struct sim_sink *k)
 	k->nevents = k->nlabels = 0;
 }
 
-/* A field with RFC 4180 quoting when it needs it (as vs_csv_write_field decides). */
-void sim_csv_field(struct sim_bytes *b, const char *s)
+void sim_sink_flush(struct sim_sink *k)
 {
-	size_t n;
+	fflush(k->ef);
+	fflush(k->lf);
+}
 
-	if (!s || !*s)
+void sim_sink_event(struct sim_sink *k, struct vs_event *ev, const char *cause)
+{
+	int rc;
+
+	if (k->rc)
 		return;
-	n = strlen(s);
-	if (!strpbrk(s, ",\"\r\n") && s[0] != ' ' && s[n - 1] != ' ') {
-		put(b, s, n);
-		return;
+	ev->offset_min = k->offset_min;
+	rc = vs_event_write(k->ef, ev);
+	if (!rc)
+		k->nevents++;
+	if (!rc && cause) {
+		rc = vs_label_write(k->lf, ev->ts, k->offset_min, ev->person_id, cause);
+		k->nlabels += !rc;
 	}
-	sim_bytes_reserve(b, 2 * n + 2);
-	b->p[b->len++] = '"';
-	for (; *s; s++) {
-		if (*s == '"')
-			b->p[b->len++] = '"';
-		b->p[b->len++] = *s;
-	}
-	b->p[b->len++] = '"';
-}
-
-/* A coordinate with 5 decimals (about a metre), without printf's locale or cost. */
-static void add_coord(struct sim_bytes *b, double x)
-{
-	char tmp[32];
-	int64_t v = (int64_t)(x * 100000.0 + (x < 0 ? -0.5 : 0.5));
-	uint64_t a = (uint64_t)(v < 0 ? -v : v);
-	int n = 0;
-
-	if (v < 0)
-		putc_(b, '-');
-	for (int i = 0; i < 5; i++) {
-		tmp[n++] = (char)('0' + a % 10);
-		a /= 10;
-	}
-	tmp[n++] = '.';
-	do {
-		tmp[n++] = (char)('0' + a % 10);
-		a /= 10;
-	} while (a);
-	sim_bytes_reserve(b, (size_t)n);
-	while (n)
-		b->p[b->len++] = tmp[--n];
-}
-
-/* Fields the day loop writes that never need quoting: times, ids, kinds, colours. */
-static inline void put_plain(struct sim_bytes *b, const char *s)
-{
-	if (s)
-		put(b, s, strlen(s));
-}
-
-void sim_sink_event(struct sim_sink *k, const struct sim_event *ev)
-{
-	char ts[VS_TIME_TEXT_MAX];
-	struct sim_bytes *b = &k->events;
-	size_t tslen;
-
-	/* the date part is formatted once per local day; the time of day is patched in */
-	{
-		int64_t local = ev->ts + (int64_t)k->offset_min * 60;
-		int64_t day = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
-		int tod = (int)(local - day * 86400);
-		if (!k->ts_valid || day != k->ts_day) {
-			vs_time_format(ev->ts, k->offset_min, k->ts_text);
-			k->ts_day = day;
-			k->ts_valid = 1;
-		}
-		memcpy(ts, k->ts_text, VS_TIME_TEXT_MAX);
-		ts[11] = (char)('0' + tod / 36000);
-		ts[12] = (char)('0' + tod / 3600 % 10);
-		ts[14] = (char)('0' + tod % 3600 / 600);
-		ts[15] = (char)('0' + tod % 600 / 60);
-		ts[17] = (char)('0' + tod % 60 / 10);
-		ts[18] = (char)('0' + tod % 10);
-	}
-	tslen = strlen(ts);
-	put(b, ts, tslen);
-	putc_(b, ',');
-	put_plain(b, ev->person_id);
-	putc_(b, ',');
-	put_plain(b, ev->kind);
-	putc_(b, ',');
-	put_plain(b, ev->venue_id);
-	putc_(b, ',');
-	sim_csv_field(b, ev->area);
-	putc_(b, ',');
-	if (ev->has_pos)
-		add_coord(b, ev->lat);
-	putc_(b, ',');
-	if (ev->has_pos)
-		add_coord(b, ev->lon);
-	putc_(b, ',');
-	sim_csv_field(b, ev->value);
-	putc_(b, ',');
-	sim_csv_field(b, ev->reason);
-	putc_(b, ',');
-	sim_csv_field(b, ev->authority);
-	putc_(b, '\n');
-	k->nevents++;
-	if (ev->cause) {
-		put(&k->labels, ts, tslen);
-		putc_(&k->labels, ',');
-		put_plain(&k->labels, ev->person_id);
-		putc_(&k->labels, ',');
-		sim_csv_field(&k->labels, ev->cause);
-		putc_(&k->labels, '\n');
-		k->nlabels++;
+	if (rc) {
+		k->rc = rc;
+		snprintf(k->msg, sizeof(k->msg), "%s", vs_error_message());
 	}
 }
 
@@ -182,56 +112,38 @@ int sim_file_write(struct sim_file *sf, const void *data, size_t len, uint64_t r
 {
 	if (len && fwrite(data, 1, len, sf->f) != len)
 		return vs_error_set(VS_EIO, "'%s': cannot write: %s", sf->path, strerror(errno));
-	vs_sha256_update(&sf->sha, data, len);
-	sf->bytes += len;
 	sf->rows += rows;
 	return 0;
 }
 
-int sim_file_row(struct sim_file *sf, const char *const *fields, size_t n)
+int sim_file_open(struct sim_file *sf, const char *dir, const char *name)
 {
-	struct sim_bytes b = { NULL, 0, 0 };
-	int rc;
-
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			putc_(&b, ',');
-		sim_csv_field(&b, fields[i]);
-	}
-	putc_(&b, '\n');
-	rc = sim_file_write(sf, b.p, b.len, 1);
-	free(b.p);
-	return rc;
-}
-
-int sim_file_open(struct sim_file *sf, const char *dir, const char *name, const char *header)
-{
-	int rc;
-
 	memset(sf, 0, sizeof(*sf));
 	sf->name = name;
 	sf->path = vs_xasprintf("%s/%s", dir, name);
 	sf->f = fopen(sf->path, "wb");
 	if (!sf->f) {
-		rc = vs_error_set(VS_EIO, "'%s': cannot create: %s", sf->path, strerror(errno));
+		int rc = vs_error_set(VS_EIO, "'%s': cannot create: %s", sf->path, strerror(errno));
 		free(sf->path);
 		sf->path = NULL;
 		return rc;
 	}
 	setvbuf(sf->f, NULL, _IOFBF, FILE_BUFFER);
-	if ((rc = vs_sha256_init(&sf->sha)))
-		return rc;
-	return sim_file_write(sf, header, strlen(header), 0);
+	return 0;
 }
 
 int sim_file_close(struct sim_file *sf)
 {
 	int rc = 0;
+	off_t size;
 
 	if (!sf->f)
 		return 0;
-	if (fflush(sf->f) || ferror(sf->f) || fsync(fileno(sf->f)))
+	/* the staging folder is synced as a whole when it is committed (vs_outdir_sync) */
+	if (fflush(sf->f) || ferror(sf->f) || (size = ftello(sf->f)) < 0)
 		rc = vs_error_set(VS_EIO, "'%s': cannot write: %s", sf->path, strerror(errno));
+	else
+		sf->bytes = (uint64_t)size;
 	if (fclose(sf->f) && !rc)
 		rc = vs_error_set(VS_EIO, "'%s': cannot write: %s", sf->path, strerror(errno));
 	sf->f = NULL;
@@ -248,37 +160,25 @@ void sim_file_abort(struct sim_file *sf)
 }
 
 int sim_manifest_write(const char *dir, const struct vs_scenario *s, uint64_t seed,
-		       uint64_t persons, struct sim_file *files, size_t n)
+		       uint64_t persons, const struct sim_file *files, size_t n)
 {
-	struct vs_buf b = VS_BUF_INIT;
+	struct vs_manifest_file mf[8];
+	struct vs_manifest_field fields[4];
 	char start[VS_TIME_TEXT_MAX];
-	char *path;
-	int rc;
 
+	if (n > sizeof(mf) / sizeof(mf[0]))
+		return vs_error_set(VS_EINVAL, "manifest: more than 8 files");
 	vs_time_format(s->start, s->offset_min, start);
-	vs_buf_adds(&b, "{\n  \"format\": \"venuescan-dataset\",\n  \"format_version\": 1,\n"
-			"  \"generator\": \"venuescan simulate\",\n  \"version\": ");
-	vs_buf_add_json_string(&b, VS_VERSION, strlen(VS_VERSION));
-	vs_buf_addf(&b, ",\n  \"seed\": %" PRIu64 ",\n  \"scenario\": ", seed);
-	vs_buf_add_json_string(&b, s->name, strlen(s->name));
-	vs_buf_addf(&b, ",\n  \"persons\": %" PRIu64 ",\n  \"days\": %u,\n  \"start\": \"%s\",\n"
-		    "  \"files\": {", persons, s->days, start);
+	fields[0] = (struct vs_manifest_field){ "scenario", s->name, 0 };
+	fields[1] = (struct vs_manifest_field){ "persons", NULL, persons };
+	fields[2] = (struct vs_manifest_field){ "days", NULL, s->days };
+	fields[3] = (struct vs_manifest_field){ "start", start, 0 };
 	for (size_t i = 0; i < n; i++) {
-		unsigned char h[VS_SHA256_BYTES];
-		char hex[VS_SHA256_HEX];
-		vs_sha256_final(&files[i].sha, h);
-		vs_sha256_hex(h, hex);
-		vs_buf_adds(&b, i ? ",\n    " : "\n    ");
-		vs_buf_add_json_string(&b, files[i].name, strlen(files[i].name));
-		vs_buf_addf(&b, ": {\"rows\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"sha256\": \"%s\"}",
-			    files[i].rows, files[i].bytes, hex);
+		mf[i].name = files[i].name;
+		mf[i].rows = files[i].rows;
 	}
-	vs_buf_adds(&b, "\n  }\n}\n");
-	path = vs_xasprintf("%s/manifest.json", dir);
-	rc = vs_file_write_atomic(path, b.data, b.len, 0644);
-	free(path);
-	vs_buf_release(&b);
-	return rc;
+	return vs_manifest_write_fields(dir, "venuescan simulate", VS_VERSION, seed, fields, 4, mf,
+					n);
 }
 
 /* ---- SQLite --------------------------------------------------------------------------- */

@@ -84,6 +84,13 @@ int vs_persons_read(const char *path, struct vs_person_table *t);
 int vs_persons_write_header(FILE *out);
 /* Write person i of t as one row. */
 int vs_person_write(FILE *out, const struct vs_person_table *t, size_t i);
+/*
+ * Write one persons.csv row from its fields (attrs as persons.csv writes it, "k=v;k=v",
+ * may be ""; household_id may be "").  An empty id or a home_area that is not an area
+ * path fails with VS_EINVAL; attrs are written as given.
+ */
+int vs_person_write_row(FILE *out, const char *id, const char *household_id,
+			const char *home_area, const char *attrs);
 
 /* ---- events --------------------------------------------------------------------------- */
 
@@ -168,6 +175,13 @@ struct vs_manifest_file {
 	uint64_t rows;    /* data rows, header excluded */
 };
 
+/* An extra top-level manifest key: a JSON string when text is set, else number. */
+struct vs_manifest_field {
+	const char *key;
+	const char *text;
+	uint64_t number;
+};
+
 /*
  * Write dir/manifest.json (atomically): format "venuescan-dataset", format_version 1,
  * generator, version, seed, and per file its rows, bytes and SHA-256, read back from
@@ -175,6 +189,13 @@ struct vs_manifest_file {
  */
 int vs_manifest_write(const char *dir, const char *generator, const char *version,
 		      uint64_t seed, const struct vs_manifest_file *files, size_t n);
+/*
+ * The same with nfields extra keys after "seed", in the order given (the simulator's
+ * scenario, persons, days and start).
+ */
+int vs_manifest_write_fields(const char *dir, const char *generator, const char *version,
+			     uint64_t seed, const struct vs_manifest_field *fields,
+			     size_t nfields, const struct vs_manifest_file *files, size_t n);
 
 /* The lowercase hex SHA-256 of a file (65 bytes with the NUL). */
 int vs_file_sha256(const char *path, char hex[65]);

@@ -24,6 +24,7 @@
 #include "venuescan/scenario.h"
 #include "venuescan/sim.h"
 #include "venuescan/rng.h"
+#include "venuescan/time.h"
 #include "sim_int.h"
 
 static char tmpdir[] = "/tmp/vs-test-sim.XXXXXX";
@@ -208,7 +209,9 @@ static void test_dataset_structure(void **state)
  * - a change labelled published:RULE sets RULE's colour, and that is the colour the
  *   person's own facts give then; published:release sets green and the facts give green;
  * - a change labelled by a release or mirror misuse rule is a red, or a green the facts
- *   give too (a return to anything else is the published rules' doing, labelled so).
+ *   give too (a return to anything else is the published rules' doing, labelled so);
+ * - every row of persons.csv, events.csv and labels.csv is byte for byte what the dataset
+ *   module's writers make of it read back: the simulator has no writer of its own.
  */
 static void check_scenario(const char *file, uint64_t persons)
 {
@@ -221,6 +224,9 @@ static void check_scenario(const char *file, uint64_t persons)
 	struct vs_event_reader *er = NULL;
 	struct vs_csv_reader *lr = NULL;
 	struct vs_event ev;
+	FILE *raw_events, *raw_labels, *mem;
+	char *line = NULL, *text = NULL;
+	size_t line_cap = 0, text_len = 0;
 	int64_t *last, *st;
 	size_t nr;
 	uint64_t codes = 0, checked_release = 0;
@@ -247,14 +253,48 @@ static void check_scenario(const char *file, uint64_t persons)
 		last[i] = INT64_MIN;
 		vs_rules_state_init(s->rules, st + i * nr);
 	}
+	snprintf(path, sizeof(path), "%s/persons.csv", dir);
+	assert_non_null(raw_events = fopen(path, "r"));
+	assert_true(getline(&line, &line_cap, raw_events) > 0); /* header */
+	for (size_t i = 0; i < pt.n; i++) {
+		assert_non_null(mem = open_memstream(&text, &text_len));
+		assert_int_equal(vs_person_write(mem, &pt, i), 0);
+		fclose(mem);
+		assert_true(getline(&line, &line_cap, raw_events) > 0);
+		if (strcmp(line, text))
+			fail_msg("%s: persons.csv row %zu is not vs_person_write's:\n%s%s", file, i + 2,
+				 line, text);
+		free(text);
+		text = NULL;
+	}
+	fclose(raw_events);
 	snprintf(path, sizeof(path), "%s/labels.csv", dir);
 	if (vs_csv_open(&lr, path))
 		fail_msg("%s", vs_error_message());
+	assert_non_null(raw_labels = fopen(path, "r"));
+	assert_true(getline(&line, &line_cap, raw_labels) > 0);
 	snprintf(path, sizeof(path), "%s/events.csv", dir);
 	if (vs_events_open(&er, path, &pt))
 		fail_msg("%s", vs_error_message());
+	assert_non_null(raw_events = fopen(path, "r"));
+	assert_true(getline(&line, &line_cap, raw_events) > 0);
 	while ((rc = vs_events_next(er, &ev)) == 1) {
 		int64_t *ps = st + (size_t)ev.person * nr;
+		assert_non_null(mem = open_memstream(&text, &text_len));
+		assert_int_equal(vs_event_write(mem, &ev), 0);
+		fclose(mem);
+		assert_true(getline(&line, &line_cap, raw_events) > 0);
+		if (strcmp(line, text))
+			fail_msg("%s: events.csv:%lu is not vs_event_write's:\n%s%s", file, ev.line,
+				 line, text);
+		{
+			char ts[VS_TIME_TEXT_MAX];
+			vs_time_format(ev.ts, ev.offset_min, ts);
+			if (strncmp(line, ts, strlen(ts)) || line[strlen(ts)] != ',')
+				fail_msg("%s: events.csv:%lu: time is not '%s'", file, ev.line, ts);
+		}
+		free(text);
+		text = NULL;
 		if (ev.ts < last[ev.person])
 			fail_msg("%s: events.csv:%lu: person '%s' goes back in time", file, ev.line,
 				 ev.person_id);
@@ -287,6 +327,16 @@ static void check_scenario(const char *file, uint64_t persons)
 				fail_msg("%s: fewer labels than code events", file);
 			cause = vs_csv_field(lr, 2);
 			codes++;
+			assert_non_null(mem = open_memstream(&text, &text_len));
+			assert_int_equal(vs_label_write(mem, ev.ts, ev.offset_min, ev.person_id,
+							cause), 0);
+			fclose(mem);
+			assert_true(getline(&line, &line_cap, raw_labels) > 0);
+			if (strcmp(line, text))
+				fail_msg("%s: labels.csv: '%s' is not vs_label_write's '%s'", file,
+					 line, text);
+			free(text);
+			text = NULL;
 			if (!strcmp(cause, "published:release")) {
 				if (ev.color != VS_GREEN || pub != VS_GREEN)
 					fail_msg("%s: events.csv:%lu: %s to %s, rules give %s", file,
@@ -321,6 +371,9 @@ static void check_scenario(const char *file, uint64_t persons)
 		assert_true(checked_release > 1000);
 	vs_events_close(er);
 	vs_csv_close(lr);
+	fclose(raw_events);
+	fclose(raw_labels);
+	free(line);
 	free(last);
 	free(st);
 	vs_risk_map_free(risk);
