@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "venuescan/codec.h"
 #include "venuescan/csv.h"
 #include "venuescan/error.h"
 #include "venuescan/mem.h"
@@ -407,6 +408,179 @@ static void test_writer(void **state)
 	free(text);
 }
 
+/*
+ * A model of docs/FORMAT.md §1, written for this test: the rows (fields) of text up to the
+ * first error, the line each starts on, and the line of the error (0 if none).  Messages
+ * are not modelled; which rows come out, split where, and where reading stops are.
+ */
+struct model_row {
+	unsigned long line;
+	size_t nfields;
+	char fields[8][64];
+	size_t len[8];
+};
+
+static int model_utf8(const char *s, size_t n)
+{
+	return vs_utf8_valid(s, n);
+}
+
+static size_t model_read(const char *s, size_t n, struct model_row *rows, size_t max,
+			 unsigned long *err_line)
+{
+	size_t i = 0, nrows = 0;
+	unsigned long line = 1, row_line = 1;
+
+	*err_line = 0;
+	if (n >= 3 && !memcmp(s, "\xef\xbb\xbf", 3))
+		i = 3;
+	while (i < n && nrows < max) {
+		struct model_row r = { line, 0, { { 0 } }, { 0 } };
+		int quoted_any = 0;
+
+		row_line = line;
+		for (;;) { /* one field */
+			char *out = r.fields[r.nfields];
+			size_t k = 0;
+
+			if (r.nfields == 8)
+				goto bad;
+			if (i < n && s[i] == '"') {
+				quoted_any = 1;
+				for (i++;; i++) {
+					if (i == n || s[i] == '\0')
+						goto bad;
+					if (s[i] == '"') {
+						if (i + 1 < n && s[i + 1] == '"') {
+							out[k++] = '"';
+							i++;
+							continue;
+						}
+						i++;
+						break;
+					}
+					if (s[i] == '\n')
+						line++;
+					out[k++] = s[i];
+				}
+				if (i < n && s[i] != ',' && s[i] != '\r' && s[i] != '\n')
+					goto bad;
+			} else {
+				for (; i < n && s[i] != ',' && s[i] != '\r' && s[i] != '\n'; i++) {
+					if (s[i] == '"' || s[i] == '\0')
+						goto bad;
+					out[k++] = s[i];
+				}
+			}
+			if (!model_utf8(out, k))
+				goto bad;
+			r.len[r.nfields++] = k;
+			if (i < n && s[i] == ',') {
+				i++;
+				if (i == n) { /* "a,b," at the end: an empty last field */
+					r.len[r.nfields++] = 0;
+					break;
+				}
+				continue;
+			}
+			if (i < n && s[i] == '\r') {
+				if (i + 1 >= n || s[i + 1] != '\n')
+					goto bad;
+				i++;
+			}
+			if (i < n)
+				i++, line++;
+			break;
+		}
+		if (r.nfields == 1 && r.len[0] == 0 && !quoted_any)
+			continue; /* blank */
+		rows[nrows++] = r;
+	}
+	return nrows;
+bad:
+	*err_line = row_line; /* errors name the line the row starts on */
+	return nrows;
+}
+
+/*
+ * Random text from the bytes that matter (, " CR LF NUL, UTF-8 and broken UTF-8, spaces)
+ * read by the reader and by the model: the same rows, fields and lines, and an error on
+ * the same row.  Both the fast path and the general one are met (plain and quoted rows).
+ */
+static void test_reader_matches_model(void **state)
+{
+	static const char *const atoms[] = { "a", "bc", ",", ",", "\"", "\"\"", "\n", "\n", "\r\n",
+					     "\r", " ", "\xc3\xa9", "\xe6\xb2\xb3", "\xff", "\xc3",
+					     "xyz", "1", "\n\n" };
+	uint64_t x = 88172645463325252ULL;
+	(void)state;
+
+	for (int iter = 0; iter < 3000; iter++) {
+		char text[512], path_name[32];
+		struct model_row want[64];
+		size_t n = 0, nwant;
+		unsigned long err_line;
+		struct vs_csv_reader *r;
+		const char *path;
+		int plain = iter % 2; /* half the files without quotes or CRs: the fast path */
+		int rc;
+		size_t row = 0;
+
+		memcpy(text, "h1,h2,h3\n", 9);
+		n = 9;
+		for (int k = 0; k < 40; k++) {
+			const char *a;
+
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			a = atoms[x % (sizeof(atoms) / sizeof(*atoms))];
+			if (plain && (strchr(a, '"') || strchr(a, '\r')) && x % 8)
+				a = ",";
+			memcpy(text + n, a, strlen(a));
+			n += strlen(a);
+		}
+		if (x % 5 == 0)
+			text[n / 2] = '\0';
+		nwant = model_read(text, n, want, 64, &err_line);
+		snprintf(path_name, sizeof(path_name), "model%d.csv", iter % 4);
+		path = write_file(path_name, text, n);
+		rc = vs_csv_open(&r, path);
+		if (nwant == 0) {
+			/* the header itself broken, or no header: open fails (or there is none) */
+			if (rc == 0)
+				vs_csv_close(r);
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		assert_int_equal(vs_csv_ncolumns(r), want[0].nfields);
+		for (row = 1; row < nwant; row++) {
+			rc = vs_csv_next(r);
+			if (want[row].nfields != want[0].nfields) {
+				/* a row with the wrong count ends reading there */
+				assert_int_equal(rc, VS_EFORMAT);
+				assert_int_equal(vs_csv_line(r), want[row].line);
+				break;
+			}
+			assert_int_equal(rc, 1);
+			assert_int_equal(vs_csv_line(r), want[row].line);
+			for (size_t f = 0; f < want[row].nfields; f++) {
+				assert_int_equal(vs_csv_field_len(r, f), want[row].len[f]);
+				assert_memory_equal(vs_csv_field(r, f), want[row].fields[f],
+						    want[row].len[f]);
+			}
+		}
+		if (row == nwant) {
+			rc = vs_csv_next(r);
+			if (err_line) {
+				assert_int_equal(rc, VS_EFORMAT);
+				assert_int_equal(vs_csv_line(r), err_line);
+			} else {
+				assert_int_equal(rc, 0);
+			}
+		}
+		vs_csv_close(r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -423,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_random_round_trip),
 		cmocka_unit_test(test_writer_single_empty_field),
 		cmocka_unit_test(test_writer),
+		cmocka_unit_test(test_reader_matches_model),
 	};
 	return cmocka_run_group_tests_name("csv", tests, setup, teardown);
 }
