@@ -458,22 +458,40 @@ struct vs_event_reader {
  * and what it accepts it parses to the same bits.
  */
 
-static const unsigned char hex_digit[256] = {
-	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
-	['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
-};
+/* All eight bytes of w are ASCII hex digits, either case (word arithmetic: every byte
+ * is below 0x80 before the additions, so no carry crosses a byte). */
+static int hex8(uint64_t w)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
+	uint64_t l, digit, alpha;
 
-/* vs_uuid_valid by table: 8-4-4-4-12 hex digits, either case. */
+	if (w & highs)
+		return 0;
+	l = w | ones * 0x20; /* 'A'-'F' to 'a'-'f' (and nothing else into a-f) */
+#define GE(x, c) (((x) + ones * (0x80 - (c))) & highs)
+	digit = GE(w, '0') & ~GE(w, '9' + 1);
+	alpha = GE(l, 'a') & ~GE(l, 'f' + 1);
+#undef GE
+	return (digit | alpha) == highs;
+}
+
+/* vs_uuid_valid: 8-4-4-4-12 hex digits, either case, checked as four words of eight. */
 static int uuid_fast(const char *s, size_t len)
 {
-	unsigned ok = 1;
+	uint32_t a, b;
+	uint64_t w0, w1, w2, w3;
 
 	if (len != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
 		return 0;
-	for (size_t i = 0; i < 36; i++)
-		ok &= hex_digit[(unsigned char)s[i]] | (i == 8 || i == 13 || i == 18 || i == 23);
-	return (int)ok;
+	memcpy(&w0, s, 8);
+	memcpy(&a, s + 9, 4);
+	memcpy(&b, s + 14, 4);
+	w1 = a | (uint64_t)b << 32;
+	memcpy(&a, s + 19, 4);
+	memcpy(&b, s + 24, 4);
+	w2 = a | (uint64_t)b << 32;
+	memcpy(&w3, s + 28, 8);
+	return hex8(w0) && hex8(w1) && hex8(w2) && hex8(w3);
 }
 
 /* vs_area_valid for ASCII text (other text is left to vs_area_valid): 1-3 non-empty
@@ -623,14 +641,21 @@ static int color_fast(const char *s, size_t len, enum vs_color *c)
 /* vs_event_kind_parse without the message. */
 static int kind_fast(const char *s, size_t len, enum vs_event_kind *k)
 {
-	for (int i = 0; i < VS_EVENT_KINDS; i++) {
-		if (kind_names[i][0] == s[0] && strlen(kind_names[i]) == len &&
-		    !memcmp(kind_names[i], s, len)) {
-			*k = (enum vs_event_kind)i;
-			return 1;
-		}
+	int i;
+
+	switch (s[0]) {
+	case 'l': i = VS_EVENT_LOCATE; break;
+	case 's': i = VS_EVENT_SCAN; break;
+	case 'c': i = len == 4 ? VS_EVENT_CODE : VS_EVENT_CONTACT; break;
+	case 't': i = VS_EVENT_TEST; break;
+	case 'e': i = VS_EVENT_ENTRY; break;
+	case 'a': i = VS_EVENT_ACTION; break;
+	default: return 0;
 	}
-	return 0;
+	if (len != strlen(kind_names[i]) || memcmp(s, kind_names[i], len))
+		return 0;
+	*k = (enum vs_event_kind)i;
+	return 1;
 }
 
 /*

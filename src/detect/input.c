@@ -267,9 +267,83 @@ static int unknown_person(const char *path, const struct vs_event *in)
 			    in->line, in->person_id);
 }
 
+/*
+ * A front for an intern table during one read of events.csv: the text of an event field
+ * -> its id, in a direct-mapped table indexed by the text's first and last eight bytes
+ * and checked byte for byte.  Areas and venue ids repeat from event to event, so most
+ * look-ups end here without hashing the whole text and probing the table.  A miss goes to
+ * vs_intern_add, so ids are given in the same order as without the front.
+ */
+#define FRONT_SLOTS 4096
+#define FRONT_TEXT 48
+
+struct front {
+	uint32_t id[FRONT_SLOTS]; /* VS_NONE: empty */
+	uint8_t len[FRONT_SLOTS];
+	char text[FRONT_SLOTS][FRONT_TEXT];
+};
+
+struct fronts {
+	struct front areas, venues;
+};
+
+static struct fronts *fronts_new(void)
+{
+	struct fronts *fr = vs_xmalloc(sizeof(*fr));
+
+	memset(fr->areas.id, 0xff, sizeof(fr->areas.id));
+	memset(fr->venues.id, 0xff, sizeof(fr->venues.id));
+	return fr;
+}
+
+static size_t front_slot(const char *s, size_t len)
+{
+	uint64_t a = 0, b = 0;
+
+	if (len >= 8) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + len - 8, 8);
+	} else {
+		memcpy(&a, s, len);
+	}
+	return (size_t)(((a * UINT64_C(0x9E3779B97F4A7C15)) ^ (b * UINT64_C(0xC2B2AE3D27D4EB4F)) ^
+			 len) >> 52) & (FRONT_SLOTS - 1);
+}
+
+/* The id of s in t; lower folds ASCII to lowercase first (venue ids).  s holds len < 64. */
+static uint32_t front_intern(struct front *fr, struct vs_intern *t, const char *s, size_t len,
+			     int lower)
+{
+	const char *raw = s;
+	size_t k;
+	char low[64];
+	uint32_t id;
+
+	if (len >= FRONT_TEXT) {
+		k = FRONT_SLOTS;
+	} else {
+		k = front_slot(s, len);
+		if (fr->id[k] != VS_NONE && fr->len[k] == len && !memcmp(fr->text[k], s, len))
+			return fr->id[k];
+	}
+	if (lower) {
+		low[0] = '\0';
+		for (size_t i = 0; i < len; i++)
+			low[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+		s = low;
+	}
+	id = vs_intern_add(t, s, len);
+	if (k < FRONT_SLOTS) {
+		fr->id[k] = id;
+		fr->len[k] = (uint8_t)len;
+		memcpy(fr->text[k], raw, len); /* keyed by the text as written */
+	}
+	return id;
+}
+
 /* The reader's event as the detector keeps it; e->person is already set. */
-static void convert_event(struct vs_findings *f, const struct vs_event *in, uint64_t seq,
-			  struct event *e)
+static void convert_event(struct vs_findings *f, struct fronts *fr, const struct vs_event *in,
+			  uint64_t seq, struct event *e)
 {
 	uint32_t person = e->person;
 
@@ -279,7 +353,12 @@ static void convert_event(struct vs_findings *f, const struct vs_event *in, uint
 	e->ts = in->ts;
 	e->offset_min = (int16_t)in->offset_min;
 	e->kind = (uint8_t)in->kind;
-	e->area = intern_opt(&f->areas, in->area);
+	e->area = VS_NONE;
+	if (*in->area) {
+		size_t n = strlen(in->area);
+		e->area = n < 64 ? front_intern(&fr->areas, &f->areas, in->area, n, 0)
+				 : vs_intern_add(&f->areas, in->area, n);
+	}
 	e->venue = VS_NONE;
 	e->reason = e->authority = VS_NONE;
 	e->lat = e->lon = NAN;
@@ -297,15 +376,9 @@ static void convert_event(struct vs_findings *f, const struct vs_event *in, uint
 		break;
 	case VS_EVENT_SCAN:
 		if (*in->venue_id && in->has_pos && f->avenues) { /* only a distance needs it */
-			char id[64];
 			size_t n = strlen(in->venue_id);
-			if (n < sizeof(id)) {
-				for (size_t i = 0; i <= n; i++) {
-					char ch = in->venue_id[i];
-					id[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
-				}
-				e->venue = vs_intern_add(&f->venue_ids, id, n);
-			}
+			if (n < 64)
+				e->venue = front_intern(&fr->venues, &f->venue_ids, in->venue_id, n, 1);
 		}
 		if (in->has_pos) {
 			e->lat = in->lat;
@@ -399,6 +472,7 @@ static int event_cmp(const void *a, const void *b)
 static int events_streaming(struct vs_findings *f, const char *path, uint64_t *late)
 {
 	struct vs_event_reader *r = NULL;
+	struct fronts *fr = fronts_new();
 	struct vs_event in;
 	struct event e;
 	uint64_t seq = 0;
@@ -412,7 +486,7 @@ static int events_streaming(struct vs_findings *f, const char *path, uint64_t *l
 			rc = unknown_person(path, &in);
 			goto out;
 		}
-		convert_event(f, &in, seq++, &e);
+		convert_event(f, fr, &in, seq++, &e);
 		note_event(f, &e);
 		if (f->persons[e.person].disordered)
 			continue;
@@ -424,6 +498,7 @@ static int events_streaming(struct vs_findings *f, const char *path, uint64_t *l
 		vs_conformance_event(f, &e);
 	}
 out:
+	free(fr);
 	vs_events_close(r);
 	return rc;
 }
@@ -432,6 +507,7 @@ out:
 static int events_sorted(struct vs_findings *f, const char *path)
 {
 	struct vs_event_reader *r = NULL;
+	struct fronts *fr = fronts_new();
 	struct vs_event in;
 	struct event *ev = NULL;
 	size_t n = 0, alloc = 0;
@@ -448,7 +524,7 @@ static int events_sorted(struct vs_findings *f, const char *path)
 		}
 		VS_ALLOC_GROW(ev, n + 1, alloc);
 		ev[n].person = p;
-		convert_event(f, &in, seq++, &ev[n]);
+		convert_event(f, fr, &in, seq++, &ev[n]);
 		n++;
 	}
 	if (rc < 0)
@@ -457,6 +533,7 @@ static int events_sorted(struct vs_findings *f, const char *path)
 	for (size_t i = 0; i < n; i++)
 		vs_conformance_event(f, &ev[i]);
 out:
+	free(fr);
 	free(ev);
 	vs_events_close(r);
 	return rc;

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "venuescan/codec.h"
 #include "venuescan/csv.h"
 #include "venuescan/dataset.h"
 #include "venuescan/error.h"
@@ -21,6 +22,7 @@
 #include "venuescan/mem.h"
 #include "venuescan/rules.h"
 #include "venuescan/time.h"
+#include "venuescan/venues.h"
 
 static char tmpdir[] = "/tmp/vs-test-dataset.XXXXXX";
 
@@ -584,7 +586,7 @@ static void gen_uuid(char *out)
 		out[i] = (i == 8 || i == 13 || i == 18 || i == 23) ? '-' : hex[pick(22)];
 	out[36] = '\0';
 	if (!pick(50))
-		out[pick(36)] = "g-Z 0"[pick(5)];
+		out[pick(36)] = "g-Z 0\x10\x19\x01:/@`GF"[pick(13)];
 }
 
 static const char *const gen_areas[] = { "Henan/Zhengzhou/Erqi", "Henan", "河南/郑州/二七",
@@ -829,6 +831,105 @@ static void test_error_after_many_batches(void **state)
 	}
 }
 
+/* The general checks, each as "is this field text valid". */
+static int valid_uuid(const char *s)
+{
+	return vs_uuid_valid(s);
+}
+
+static int valid_area(const char *s)
+{
+	return vs_area_valid(s);
+}
+
+static int valid_time(const char *s)
+{
+	int64_t t;
+
+	return vs_time_parse(s, &t, NULL) == 0;
+}
+
+static int valid_lat(const char *s)
+{
+	double v;
+
+	return vs_number_parse(s, -90, 90, &v) == 0;
+}
+
+/*
+ * Every byte value at places of a venue id, an area, a time and a latitude (ends, dashes,
+ * slashes, digits, the offset): the reader accepts exactly what the general check
+ * accepts (and UTF-8), and the value it gives is the general function's.  (The fast
+ * paths are the same code on either thread: the default, two threads, is used.)
+ */
+static void test_every_byte_at_key_places(void **state)
+{
+	static const struct {
+		int col;
+		const char *kind, *base;
+		int places[6];
+		int (*valid)(const char *);
+	} cases[] = {
+		{ 3, "scan", "0123abcd-ABCD-4ef0-9a8B-0123456789af", { 0, 8, 9, 30, 35, -1 },
+		  valid_uuid },
+		{ 4, "locate", "Henan/Zhengzhou/Erqi", { 0, 4, 5, 6, 19, -1 }, valid_area },
+		{ 0, "contact", "2024-02-29T23:59:59+18:00", { 0, 6, 9, 10, 19, 24 }, valid_time },
+		{ 5, "contact", "-89.99999", { 0, 1, 3, 8, -1, -1 }, valid_lat },
+	};
+	char path[256];
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/bytes.csv", tmpdir);
+	{
+		for (size_t k = 0; k < sizeof(cases) / sizeof(*cases); k++) {
+			for (int pl = 0; pl < 6 && cases[k].places[pl] >= 0; pl++) {
+				for (int c = 1; c < 256; c++) {
+					char text[64];
+					const char *row[10] = { "2022-07-01T00:00:00+08:00", "p1",
+								cases[k].kind, "", "", "", "", "",
+								"", "" };
+					struct vs_event_reader *r;
+					struct vs_event ev;
+					FILE *out = fopen(path, "w");
+					int rc, ok;
+
+					snprintf(text, sizeof(text), "%s", cases[k].base);
+					text[cases[k].places[pl]] = (char)c;
+					row[cases[k].col] = text;
+					if (!strcmp(cases[k].kind, "scan"))
+						row[3] = row[3][0] ? row[3] : text;
+					if (cases[k].col == 5)
+						row[6] = "113.5";
+					ok = cases[k].valid(text) && vs_utf8_valid(text, strlen(text));
+					assert_int_equal(vs_events_write_header(out), 0);
+					assert_int_equal(vs_csv_write_row(out, row, 10), 0);
+					assert_int_equal(fclose(out), 0);
+					assert_int_equal(vs_events_open(&r, path, NULL), 0);
+					rc = vs_events_next(r, &ev);
+					if (ok && rc != 1)
+						fail_msg("'%s' refused: %s", text, vs_error_message());
+					if (!ok && rc != VS_EFORMAT)
+						fail_msg("byte 0x%02x at %d accepted in '%s'", c,
+							 cases[k].places[pl], text);
+					if (ok && cases[k].col == 0) {
+						int64_t t;
+						int off;
+						assert_int_equal(vs_time_parse(text, &t, &off), 0);
+						assert_true(ev.ts == t);
+						assert_int_equal(ev.offset_min, off);
+					}
+					if (ok && cases[k].col == 5) {
+						double v;
+						assert_int_equal(vs_number_parse(text, -90, 90, &v), 0);
+						assert_memory_equal(&ev.lat, &v, sizeof(v));
+					}
+					vs_events_close(r);
+				}
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -846,6 +947,7 @@ int main(void)
 		cmocka_unit_test(test_fast_paths_agree),
 		cmocka_unit_test(test_fast_paths_refuse),
 		cmocka_unit_test(test_error_after_many_batches),
+		cmocka_unit_test(test_every_byte_at_key_places),
 	};
 	return cmocka_run_group_tests_name("dataset", tests, setup, teardown);
 }
