@@ -1003,6 +1003,7 @@ static void coord_text(double x, char out[32])
 {
 	double y = x * 1e6, t;
 	uint64_t a;
+	uint32_t frac;
 	char tmp[24];
 	int n = 0, k = 0;
 
@@ -1017,8 +1018,11 @@ static void coord_text(double x, char out[32])
 		return;
 	}
 	a += t - (double)a > 0.5;
-	for (int i = 0; i < 6; i++, a /= 10)
-		tmp[n++] = (char)('0' + a % 10);
+	/* the six decimals in 32-bit arithmetic, then the (short) integer part */
+	frac = (uint32_t)(a % 1000000);
+	a /= 1000000;
+	for (int i = 0; i < 6; i++, frac /= 10)
+		tmp[n++] = (char)('0' + frac % 10);
 	tmp[n++] = '.';
 	do {
 		tmp[n++] = (char)('0' + a % 10);
@@ -1337,12 +1341,13 @@ int vs_file_sha256(const char *path, char hex[65])
 int vs_manifest_write(const char *dir, const char *generator, const char *version,
 		      uint64_t seed, const struct vs_manifest_file *files, size_t n)
 {
-	return vs_manifest_write_fields(dir, generator, version, seed, NULL, 0, files, n);
+	return vs_manifest_write_fields(dir, generator, version, seed, NULL, 0, files, NULL, n);
 }
 
 int vs_manifest_write_fields(const char *dir, const char *generator, const char *version,
 			     uint64_t seed, const struct vs_manifest_field *fields,
-			     size_t nfields, const struct vs_manifest_file *files, size_t n)
+			     size_t nfields, const struct vs_manifest_file *files,
+			     const struct vs_manifest_digest *digests, size_t n)
 {
 	struct vs_buf b = VS_BUF_INIT;
 	char *path = NULL;
@@ -1368,11 +1373,16 @@ int vs_manifest_write_fields(const char *dir, const char *generator, const char 
 		char hex[65];
 		uint64_t bytes;
 
-		free(path);
-		path = vs_xasprintf("%s/%s", dir, files[i].name);
-		rc = file_digest(path, hex, &bytes);
-		if (rc)
-			goto out;
+		if (digests) {
+			memcpy(hex, digests[i].sha256, sizeof(hex));
+			hex[64] = 0;
+			bytes = digests[i].bytes;
+		} else {
+			free(path);
+			path = vs_xasprintf("%s/%s", dir, files[i].name);
+			if ((rc = file_digest(path, hex, &bytes)))
+				goto out;
+		}
 		vs_buf_adds(&b, i ? ",\n    " : "\n    ");
 		vs_buf_add_json_string(&b, files[i].name, strlen(files[i].name));
 		vs_buf_addf(&b, ": {\"rows\": %" PRIu64 ", \"bytes\": %" PRIu64

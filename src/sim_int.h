@@ -14,6 +14,7 @@
 #include "venuescan/mem.h"
 #include "venuescan/rules.h"
 #include "venuescan/scenario.h"
+#include "venuescan/sha256.h"
 #include "venuescan/sim.h"
 
 /* Bytes a sink's stream has written (unbounded: the simulator's own rows, not input). */
@@ -49,19 +50,26 @@ void sim_sink_flush(struct sim_sink *k);
 /* Empty the sink for the next block. */
 void sim_sink_reset(struct sim_sink *k);
 
-/* An output CSV being written: a stream, its data rows and bytes. */
+/*
+ * An output CSV being written: a stream whose bytes go to the file and into its running
+ * SHA-256 (sha256.h) on the way, its data rows and bytes.  After close, sha256 holds the
+ * digest, so the manifest need not read the files back.
+ */
 struct sim_file {
 	const char *name;
 	char *path;
 	FILE *f;
+	int fd;
+	struct vs_sha256 sha;
 	uint64_t rows, bytes;
+	char sha256[65];
 };
 
 /* Create dir/name (inside the output's staging folder). */
 int sim_file_open(struct sim_file *sf, const char *dir, const char *name);
 /* Append len bytes holding rows rows. */
 int sim_file_write(struct sim_file *sf, const void *data, size_t len, uint64_t rows);
-/* Flush, note the size and close. */
+/* Flush, close and finish the digest. */
 int sim_file_close(struct sim_file *sf);
 void sim_file_abort(struct sim_file *sf);
 

@@ -2,8 +2,10 @@
  * The simulator's output (sim_int.h): the rows workers produce, written by the dataset
  * module's writers (vs_event_write, vs_label_write: one formatter and one set of checks
  * for every dataset venuescan writes) into per-block memory streams, copied to the
- * dataset's files in block order; the manifest (vs_manifest_write_fields, with the
- * scenario's keys) and the optional SQLite copy.
+ * dataset's files in block order through streams that hash what they write (sha256.h,
+ * on the writer thread while the workers simulate, rather than reading gigabytes back);
+ * the manifest (vs_manifest_write_fields, with the scenario's keys) and the optional
+ * SQLite copy.
  */
 #define _GNU_SOURCE /* fopencookie */
 #include <errno.h>
@@ -11,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -108,6 +112,26 @@ void sim_sink_event(struct sim_sink *k, struct vs_event *ev, const char *cause)
 	}
 }
 
+/* The files' stream: bytes go to the file descriptor and into the digest. */
+static ssize_t file_write(void *cookie, const char *data, size_t n)
+{
+	struct sim_file *sf = cookie;
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t w = write(sf->fd, data + done, n - done);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	vs_sha256_update(&sf->sha, data, n);
+	sf->bytes += n;
+	return (ssize_t)n;
+}
+
 int sim_file_write(struct sim_file *sf, const void *data, size_t len, uint64_t rows)
 {
 	if (len && fwrite(data, 1, len, sf->f) != len)
@@ -118,42 +142,57 @@ int sim_file_write(struct sim_file *sf, const void *data, size_t len, uint64_t r
 
 int sim_file_open(struct sim_file *sf, const char *dir, const char *name)
 {
+	static const cookie_io_functions_t io = { NULL, file_write, NULL, NULL };
+	int rc;
+
 	memset(sf, 0, sizeof(*sf));
 	sf->name = name;
 	sf->path = vs_xasprintf("%s/%s", dir, name);
-	sf->f = fopen(sf->path, "wb");
-	if (!sf->f) {
-		int rc = vs_error_set(VS_EIO, "'%s': cannot create: %s", sf->path, strerror(errno));
-		free(sf->path);
-		sf->path = NULL;
-		return rc;
+	if ((rc = vs_sha256_init(&sf->sha)))
+		goto fail;
+	sf->fd = open(sf->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (sf->fd < 0) {
+		rc = vs_error_set(VS_EIO, "'%s': cannot create: %s", sf->path, strerror(errno));
+		goto fail;
+	}
+	if (!(sf->f = fopencookie(sf, "w", io))) {
+		rc = vs_error_set(VS_ENOMEM, "'%s': cannot open a stream", sf->path);
+		close(sf->fd);
+		goto fail;
 	}
 	setvbuf(sf->f, NULL, _IOFBF, FILE_BUFFER);
 	return 0;
+fail:
+	free(sf->path);
+	sf->path = NULL;
+	return rc;
 }
 
 int sim_file_close(struct sim_file *sf)
 {
+	unsigned char md[VS_SHA256_BYTES];
 	int rc = 0;
-	off_t size;
 
 	if (!sf->f)
 		return 0;
 	/* the staging folder is synced as a whole when it is committed (vs_outdir_sync) */
-	if (fflush(sf->f) || ferror(sf->f) || (size = ftello(sf->f)) < 0)
+	if (fflush(sf->f) || ferror(sf->f))
 		rc = vs_error_set(VS_EIO, "'%s': cannot write: %s", sf->path, strerror(errno));
-	else
-		sf->bytes = (uint64_t)size;
-	if (fclose(sf->f) && !rc)
-		rc = vs_error_set(VS_EIO, "'%s': cannot write: %s", sf->path, strerror(errno));
+	fclose(sf->f);
 	sf->f = NULL;
+	if (close(sf->fd) && !rc)
+		rc = vs_error_set(VS_EIO, "'%s': cannot write: %s", sf->path, strerror(errno));
+	vs_sha256_final(&sf->sha, md);
+	vs_sha256_hex(md, sf->sha256);
 	return rc;
 }
 
 void sim_file_abort(struct sim_file *sf)
 {
-	if (sf->f)
+	if (sf->f) {
 		fclose(sf->f);
+		close(sf->fd);
+	}
 	sf->f = NULL;
 	free(sf->path);
 	sf->path = NULL;
@@ -163,6 +202,7 @@ int sim_manifest_write(const char *dir, const struct vs_scenario *s, uint64_t se
 		       uint64_t persons, const struct sim_file *files, size_t n)
 {
 	struct vs_manifest_file mf[8];
+	struct vs_manifest_digest md[8];
 	struct vs_manifest_field fields[4];
 	char start[VS_TIME_TEXT_MAX];
 
@@ -176,9 +216,11 @@ int sim_manifest_write(const char *dir, const struct vs_scenario *s, uint64_t se
 	for (size_t i = 0; i < n; i++) {
 		mf[i].name = files[i].name;
 		mf[i].rows = files[i].rows;
+		md[i].bytes = files[i].bytes;
+		memcpy(md[i].sha256, files[i].sha256, sizeof(md[i].sha256));
 	}
 	return vs_manifest_write_fields(dir, "venuescan simulate", VS_VERSION, seed, fields, 4, mf,
-					n);
+					md, n);
 }
 
 /* ---- SQLite --------------------------------------------------------------------------- */

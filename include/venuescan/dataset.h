@@ -189,13 +189,21 @@ struct vs_manifest_field {
  */
 int vs_manifest_write(const char *dir, const char *generator, const char *version,
 		      uint64_t seed, const struct vs_manifest_file *files, size_t n);
+/* A file's size and SHA-256 (sha256.h) taken while it was written. */
+struct vs_manifest_digest {
+	uint64_t bytes;
+	char sha256[65]; /* lowercase hex */
+};
+
 /*
  * The same with nfields extra keys after "seed", in the order given (the simulator's
- * scenario, persons, days and start).
+ * scenario, persons, days and start).  digests, if not NULL, gives each file's size and
+ * digest as its writer computed them (n entries), instead of reading the files back.
  */
 int vs_manifest_write_fields(const char *dir, const char *generator, const char *version,
 			     uint64_t seed, const struct vs_manifest_field *fields,
-			     size_t nfields, const struct vs_manifest_file *files, size_t n);
+			     size_t nfields, const struct vs_manifest_file *files,
+			     const struct vs_manifest_digest *digests, size_t n);
 
 /* The lowercase hex SHA-256 of a file (65 bytes with the NUL). */
 int vs_file_sha256(const char *path, char hex[65]);

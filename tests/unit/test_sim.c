@@ -5,6 +5,7 @@
  * misuse counts; and whole datasets of the three scenarios replayed through the published
  * rules (each person's events in time order, every label naming the rule that caused it).
  */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -211,7 +213,8 @@ static void test_dataset_structure(void **state)
  * - a change labelled by a release or mirror misuse rule is a red, or a green the facts
  *   give too (a return to anything else is the published rules' doing, labelled so);
  * - every row of persons.csv, events.csv and labels.csv is byte for byte what the dataset
- *   module's writers make of it read back: the simulator has no writer of its own.
+ *   module's writers make of it read back: the simulator has no writer of its own;
+ * - the manifest's sizes and digests (taken while writing) are the files' own.
  */
 static void check_scenario(const char *file, uint64_t persons)
 {
@@ -241,6 +244,29 @@ static void check_scenario(const char *file, uint64_t persons)
 	if (vs_simulate(s, &o, dir, NULL))
 		fail_msg("%s", vs_error_message());
 	nr = vs_rules_count(s->rules);
+	{
+		static const char *const names[] = { "persons.csv", "venues.csv", "areas.csv",
+						     "events.csv", "labels.csv" };
+		size_t mlen;
+		char *manifest = slurp(dir, "manifest.json", &mlen), want_keys[300];
+		for (size_t i = 0; i < 5; i++) {
+			char hex[65], want[200];
+			struct stat sb;
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+			assert_int_equal(vs_file_sha256(path, hex), 0);
+			assert_int_equal(stat(path, &sb), 0);
+			snprintf(want, sizeof(want), "\"bytes\": %lld, \"sha256\": \"%s\"",
+				 (long long)sb.st_size, hex);
+			if (!strstr(manifest, want))
+				fail_msg("%s: manifest.json lacks %s", file, want);
+		}
+		snprintf(want_keys, sizeof(want_keys), ",\n  \"scenario\": \"%s\",\n  \"persons\": "
+			 "%" PRIu64 ",\n  \"days\": %u,\n  \"start\": \"", s->name, persons,
+			 s->days);
+		if (!strstr(manifest, want_keys))
+			fail_msg("%s: manifest.json lacks %s", file, want_keys);
+		free(manifest);
+	}
 	snprintf(path, sizeof(path), "%s/persons.csv", dir);
 	if (vs_persons_read(path, &pt))
 		fail_msg("%s", vs_error_message());
@@ -389,6 +415,51 @@ static void test_whole_datasets_in_order_and_labelled_truthfully(void **state)
 	check_scenario("scale.ini", 3000);
 }
 
+/*
+ * The simulator's coordinates come from vs_event_write, which formats them without printf:
+ * its text must be printf's "%.6f" for any value (ties near a half, signs, -0).
+ */
+static void test_event_writer_coordinates_are_printf_s(void **state)
+{
+	static const double special[] = { 0.0, -0.0, -0.0000001, 0.0000005, 0.0000015,
+					  -0.0000025, 1.0000005, 34.7447, 113.6566, -90, 90,
+					  -180, 180, 179.9999995, -179.9999995, 12.3456785 };
+	struct vs_rng r;
+	(void)state;
+
+	vs_rng_init(&r, 7, 7, 7, 7);
+	for (size_t i = 0; i < 200000; i++) {
+		struct vs_event ev = { 0 };
+		char *text = NULL, want[80];
+		size_t len = 0;
+		FILE *mem;
+		if (i < sizeof(special) / sizeof(special[0])) {
+			ev.lat = special[i] < -90 || special[i] > 90 ? 0 : special[i];
+			ev.lon = special[i];
+		} else {
+			ev.lat = vs_rng_uniform(&r) * 180 - 90;
+			ev.lon = (double)vs_rng_below(&r, 360000000) / 1e6 - 180 +
+				 (double)vs_rng_below(&r, 3) * 5e-7;
+			if (ev.lon > 180)
+				ev.lon = 180;
+		}
+		ev.ts = 1654949700;
+		ev.offset_min = 480;
+		ev.kind = VS_EVENT_LOCATE;
+		ev.person_id = "p";
+		ev.area = "Henan";
+		ev.has_pos = 1;
+		assert_non_null(mem = open_memstream(&text, &len));
+		assert_int_equal(vs_event_write(mem, &ev), 0);
+		fclose(mem);
+		snprintf(want, sizeof(want), ",Henan,%.6f,%.6f,", ev.lat, ev.lon);
+		if (!strstr(text, want))
+			fail_msg("coordinates %.17g %.17g written as '%s', printf: '%s'", ev.lat,
+				 ev.lon, text, want);
+		free(text);
+	}
+}
+
 static void test_bad_sizes_leave_nothing(void **state)
 {
 	struct vs_scenario *s = scale_scenario();
@@ -423,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_threads_give_identical_files),
 		cmocka_unit_test(test_dataset_structure),
 		cmocka_unit_test(test_whole_datasets_in_order_and_labelled_truthfully),
+		cmocka_unit_test(test_event_writer_coordinates_are_printf_s),
 		cmocka_unit_test(test_bad_sizes_leave_nothing),
 	};
 	return cmocka_run_group_tests_name("sim", tests, setup, teardown);
