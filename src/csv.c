@@ -629,6 +629,12 @@ size_t vs_csv_field_len(const struct vs_csv_reader *r, size_t i)
 	return i < r->nfields ? r->len[i] : 0;
 }
 
+const char *const *vs_csv_fields(const struct vs_csv_reader *r, const size_t **len)
+{
+	*len = r->len;
+	return r->fld;
+}
+
 unsigned long vs_csv_line(const struct vs_csv_reader *r)
 {
 	return r->row_line;

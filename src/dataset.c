@@ -437,6 +437,10 @@ struct vs_event_reader {
 	struct vs_csv_reader *csv;
 	int col[EF_COUNT];
 	const struct vs_person_table *persons;
+	size_t ncols;
+	size_t (*at)[6];           /* batch_fill's offsets, BATCH_EVENTS rows of them */
+	const char *row;           /* the current row's text (read_event), row_len bytes */
+	size_t row_len;
 	char area[64];             /* the last area the fast path found valid (reader thread) */
 	size_t area_len;           /* 0: none */
 	int threaded;
@@ -589,30 +593,49 @@ static int number_fast(const char *s, size_t len, double min, double max, double
 #if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
 	static const double pow10[16] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
 					  1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
-	const char *p = s, *end = s + len, *dot = NULL;
+	const char *p = s, *end = s + len;
 	uint64_t m = 0;
-	int ndigits = 0;
+	size_t nint = 0, nfrac = 0;
 	double v;
 
 	if (p < end && *p == '-')
 		p++;
-	if (p == end || *p < '0' || *p > '9')
+	for (; p < end && (unsigned)(*p - '0') < 10u; p++, nint++)
+		m = m * 10 + (uint64_t)(*p - '0');
+	if (!nint || nint > 15)
 		return 0;
-	for (; p < end; p++) {
-		unsigned d = (unsigned char)*p - '0';
-
-		if (d < 10) {
-			m = m * 10 + d;
-			ndigits++;
-		} else if (*p == '.' && !dot) {
-			dot = p;
-		} else {
+	if (p < end) {
+		if (*p != '.')
 			return 0;
+		nfrac = (size_t)(end - ++p);
+		if (nfrac == 0 || nint + nfrac > 15)
+			return 0;
+		if (nfrac <= 8) {
+			/* the fraction digits as one word, '0'-padded in front, converted at once */
+			const uint64_t ones = UINT64_C(0x0101010101010101);
+			uint64_t w = 0;
+
+			memcpy(&w, p, nfrac);
+			w = nfrac == 8 ? w : (w << (8 * (8 - nfrac))) | (ones * '0' >> (8 * nfrac));
+			/* every byte 0x30-0x3f, then none past '9' (no carry: bytes are < 0x40) */
+			if ((w & ones * 0xF0) != ones * 0x30 ||
+			    ((w + ones * 0x06) & ones * 0xF0) != ones * 0x30)
+				return 0;
+			w -= ones * '0';
+			w = w * 10 + (w >> 8);
+			w = (((w & UINT64_C(0x000000FF000000FF)) * (100 + (UINT64_C(1000000) << 32))) +
+			     (((w >> 16) & UINT64_C(0x000000FF000000FF)) *
+			      (1 + (UINT64_C(10000) << 32)))) >> 32;
+			m = m * (uint64_t)pow10[nfrac] + w;
+		} else {
+			for (; p < end; p++) {
+				if ((unsigned)(*p - '0') >= 10u)
+					return 0;
+				m = m * 10 + (uint64_t)(*p - '0');
+			}
 		}
 	}
-	if (ndigits > 15 || (dot && dot == end - 1))
-		return 0;
-	v = (double)m / pow10[dot ? end - dot - 1 : 0];
+	v = (double)m / pow10[nfrac];
 	if (*s == '-')
 		v = -v;
 	if (!(v >= min && v <= max))
@@ -774,14 +797,20 @@ static int read_event(struct vs_event_reader *r, struct vs_event *ev)
 	struct vs_csv_reader *csv = r->csv;
 	const char *f[EF_COUNT];
 	size_t len[EF_COUNT];
+	const char *const *fields;
+	const size_t *lens;
 	int rc = vs_csv_next(csv);
 
 	if (rc != 1)
 		return rc;
+	fields = vs_csv_fields(csv, &lens);
 	for (size_t i = 0; i < EF_COUNT; i++) {
-		f[i] = vs_csv_field(csv, (size_t)r->col[i]);
-		len[i] = vs_csv_field_len(csv, (size_t)r->col[i]);
+		f[i] = fields[r->col[i]];
+		len[i] = lens[r->col[i]];
 	}
+	/* the row's text, one block (csv.h), for the reader thread to keep in one copy */
+	r->row = fields[0];
+	r->row_len = (size_t)(fields[r->ncols - 1] - fields[0]) + lens[r->ncols - 1] + 1;
 	memset(ev, 0, sizeof(*ev));
 	ev->line = vs_csv_line(csv);
 	ev->person_id = f[EF_PERSON];
@@ -818,29 +847,30 @@ static int event_columns_found(struct vs_event_reader *r)
 
 	for (size_t i = 0; !rc && i < EF_COUNT; i++)
 		r->col[i] = vs_csv_column(r->csv, event_columns[i]);
+	r->ncols = vs_csv_ncolumns(r->csv);
 	return rc;
 }
 
-/* Copy s into the batch's text; the offset is turned into a pointer when the batch is full. */
-static size_t batch_keep(struct event_batch *b, const char *s)
+/* Room for n more bytes in the batch's text. */
+static void batch_room(struct event_batch *b, size_t n)
 {
-	size_t n = strlen(s) + 1, at = b->text_len;
-
 	if (b->text_cap - b->text_len < n) {
 		while (b->text_cap - b->text_len < n)
 			b->text_cap = b->text_cap ? b->text_cap * 2 : 1u << 20;
 		b->text = vs_xrealloc(b->text, b->text_cap);
 	}
-	memcpy(b->text + at, s, n);
-	b->text_len += n;
-	return at;
 }
 
-#define KEEP_FIELDS 6
+#define KEEP_FIELDS 6 /* the strings of a vs_event: person_id ... authority */
 
+/*
+ * Parse up to BATCH_EVENTS events into b.  Each event's row is copied whole into the
+ * batch's text and its strings are kept as offsets there, turned into pointers once the
+ * text stops moving.
+ */
 static void batch_fill(struct vs_event_reader *r, struct event_batch *b)
 {
-	static size_t at[BATCH_EVENTS][KEEP_FIELDS]; /* only the reader thread fills batches */
+	size_t (*at)[KEEP_FIELDS] = r->at;
 	int rc = 0;
 
 	b->n = 0;
@@ -850,14 +880,15 @@ static void batch_fill(struct vs_event_reader *r, struct event_batch *b)
 	b->msg = NULL;
 	while (b->n < BATCH_EVENTS && (rc = read_event(r, &b->ev[b->n])) == 1) {
 		struct vs_event *e = &b->ev[b->n];
-		size_t *o = at[b->n];
+		const char *keep[KEEP_FIELDS] = { e->person_id, e->venue_id, e->area, e->value,
+						  e->reason, e->authority };
+		size_t base = b->text_len;
 
-		o[0] = batch_keep(b, e->person_id);
-		o[1] = batch_keep(b, e->venue_id);
-		o[2] = batch_keep(b, e->area);
-		o[3] = batch_keep(b, e->value);
-		o[4] = batch_keep(b, e->reason);
-		o[5] = batch_keep(b, e->authority);
+		batch_room(b, r->row_len);
+		memcpy(b->text + base, r->row, r->row_len);
+		b->text_len += r->row_len;
+		for (size_t k = 0; k < KEEP_FIELDS; k++)
+			at[b->n][k] = base + (size_t)(keep[k] - r->row);
 		b->n++;
 	}
 	for (size_t i = 0; i < b->n; i++) {
@@ -923,6 +954,7 @@ int vs_events_open(struct vs_event_reader **out, const char *path,
 	if (env && !strcmp(env, "0"))
 		goto out;
 	r->batch = vs_xcalloc(NBATCHES, sizeof(*r->batch));
+	r->at = vs_xcalloc(BATCH_EVENTS, sizeof(*r->at));
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	r->threaded = 1;
@@ -956,6 +988,7 @@ void vs_events_close(struct vs_event_reader *r)
 			free(r->batch[i].msg);
 		}
 		free(r->batch);
+		free(r->at);
 	}
 	vs_csv_close(r->csv);
 	free(r);

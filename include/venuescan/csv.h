@@ -36,6 +36,14 @@ int vs_csv_next(struct vs_csv_reader *r);
 /* Field i of the current row (NUL-terminated) and its length. */
 const char *vs_csv_field(const struct vs_csv_reader *r, size_t i);
 size_t vs_csv_field_len(const struct vs_csv_reader *r, size_t i);
+/*
+ * The current row at once: its fields (as vs_csv_field gives them) and their lengths, for
+ * readers that take every field of millions of rows.  After vs_csv_next returned 1 there
+ * are vs_csv_ncolumns() of each; valid until the next call.  The fields lie one after
+ * another in one block, each followed by its NUL: the row's text is fields[0] up to the
+ * last field's NUL, so a reader may keep a row with one copy.
+ */
+const char *const *vs_csv_fields(const struct vs_csv_reader *r, const size_t **len);
 /* The line on which the current row starts (1 is the header), and the file name. */
 unsigned long vs_csv_line(const struct vs_csv_reader *r);
 const char *vs_csv_path(const struct vs_csv_reader *r);

@@ -875,6 +875,8 @@ static void test_every_byte_at_key_places(void **state)
 		{ 4, "locate", "Henan/Zhengzhou/Erqi", { 0, 4, 5, 6, 19, -1 }, valid_area },
 		{ 0, "contact", "2024-02-29T23:59:59+18:00", { 0, 6, 9, 10, 19, 24 }, valid_time },
 		{ 5, "contact", "-89.99999", { 0, 1, 3, 8, -1, -1 }, valid_lat },
+		{ 5, "contact", "1.12345678", { 0, 1, 2, 5, 9, -1 }, valid_lat },
+		{ 5, "contact", "0.123456789012", { 1, 2, 9, 10, 13, -1 }, valid_lat },
 	};
 	char path[256];
 	(void)state;
