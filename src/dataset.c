@@ -610,29 +610,10 @@ static int number_fast(const char *s, size_t len, double min, double max, double
 		nfrac = (size_t)(end - ++p);
 		if (nfrac == 0 || nint + nfrac > 15)
 			return 0;
-		if (nfrac <= 8) {
-			/* the fraction digits as one word, '0'-padded in front, converted at once */
-			const uint64_t ones = UINT64_C(0x0101010101010101);
-			uint64_t w = 0;
-
-			memcpy(&w, p, nfrac);
-			w = nfrac == 8 ? w : (w << (8 * (8 - nfrac))) | (ones * '0' >> (8 * nfrac));
-			/* every byte 0x30-0x3f, then none past '9' (no carry: bytes are < 0x40) */
-			if ((w & ones * 0xF0) != ones * 0x30 ||
-			    ((w + ones * 0x06) & ones * 0xF0) != ones * 0x30)
+		for (; p < end; p++) {
+			if ((unsigned)(*p - '0') >= 10u)
 				return 0;
-			w -= ones * '0';
-			w = w * 10 + (w >> 8);
-			w = (((w & UINT64_C(0x000000FF000000FF)) * (100 + (UINT64_C(1000000) << 32))) +
-			     (((w >> 16) & UINT64_C(0x000000FF000000FF)) *
-			      (1 + (UINT64_C(10000) << 32)))) >> 32;
-			m = m * (uint64_t)pow10[nfrac] + w;
-		} else {
-			for (; p < end; p++) {
-				if ((unsigned)(*p - '0') >= 10u)
-					return 0;
-				m = m * 10 + (uint64_t)(*p - '0');
-			}
+			m = m * 10 + (uint64_t)(*p - '0');
 		}
 	}
 	v = (double)m / pow10[nfrac];
