@@ -5,15 +5,18 @@
  * path out of the program, including dying on allocation failure.
  */
 #define _GNU_SOURCE /* nftw's FTW_DEPTH/FTW_PHYS */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "venuescan/error.h"
@@ -50,6 +53,59 @@ static void remove_staging_dir(const char *path)
 		vs_remove_tree(dead);
 }
 
+/*
+ * Remove the tree below the open folder dirfd and then name itself in parent_fd, using
+ * only async-signal-safe calls (no allocation: getdents64 into a stack buffer), so the
+ * signal handler can remove a staging folder.  Depth is bounded; staging folders are
+ * shallow.
+ */
+static void remove_tree_in_signal(int parent_fd, const char *name, int depth)
+{
+	char buf[4096];
+	int fd;
+	long n;
+
+	if (depth > 8 || (fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					 O_CLOEXEC)) < 0)
+		return;
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			struct dirent64_raw {
+				uint64_t ino;
+				int64_t off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *d = (struct dirent64_raw *)(void *)(buf + off);
+			off += d->reclen;
+			if (!strcmp(d->name, ".") || !strcmp(d->name, ".."))
+				continue;
+			if (d->type == DT_DIR)
+				remove_tree_in_signal(fd, d->name, depth + 1);
+			else
+				unlinkat(fd, d->name, 0);
+		}
+	}
+	close(fd);
+	unlinkat(parent_fd, name, AT_REMOVEDIR);
+}
+
+/* remove_staging_dir for the signal handler: rename away, then remove, twice over. */
+static void remove_staging_in_signal(const char *path)
+{
+	char dead[PATH_MAX + 8];
+	size_t len = strlen(path);
+
+	if (len + sizeof(".dead") > sizeof(dead))
+		return;
+	memcpy(dead, path, len);
+	memcpy(dead + len, ".dead", sizeof(".dead"));
+	if (rename(path, dead) != 0)
+		memcpy(dead, path, len + 1);
+	remove_tree_in_signal(AT_FDCWD, dead, 0);
+	remove_tree_in_signal(AT_FDCWD, dead, 0);
+}
+
 static void remove_temps(int in_signal)
 {
 	for (int i = 0; i < MAX_TEMPS; i++) {
@@ -59,6 +115,8 @@ static void remove_temps(int in_signal)
 			unlink(temps[i].path);
 		else if (!in_signal)
 			remove_staging_dir(temps[i].path);
+		else
+			remove_staging_in_signal(temps[i].path);
 		temps[i].used = 0;
 	}
 }

@@ -49,4 +49,20 @@ for c in "${commands[@]}"; do
 	is "$rc $(grep -c . "$TMP/err") $(find "$TMP/o" -mindepth 1 | wc -l)" "2 1 0" \
 		"$name: a failed output write ends in exit 2, one line, nothing left"
 done
+
+# A signal mid-run removes the staging folder too (the handler's allocation-free removal).
+# The binary itself runs in the background (a backgrounded shell function would be a
+# subshell, and the signal would miss the program); SIGINT is not tried, since a
+# non-interactive shell starts background jobs with it ignored.
+for sig in TERM HUP; do
+	rm -rf "$TMP/o"; mkdir -p "$TMP/o"
+	"$VENUESCAN" simulate --scenario "$FIXTURES/scenarios/zhengzhou-2022-06.ini" --persons 150000 \
+		--out "$TMP/o/ds" --quiet &
+	pid=$!
+	for _ in $(seq 100); do [ -n "$(ls -A "$TMP/o")" ] && break; sleep 0.05; done
+	sleep 0.3
+	kill -$sig $pid; wait $pid; rc=$?
+	is "$rc $(find "$TMP/o" -mindepth 1 | wc -l)" "$((128 + $(kill -l $sig))) 0" \
+		"SIG$sig during simulate: killed by it, and no staging folder left"
+done
 done_testing
