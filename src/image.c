@@ -423,3 +423,21 @@ out:
 	vs_outfile_abort(f);
 	return rc;
 }
+
+int vs_image_write_bilevel_png(const char *path, unsigned char *const *rows, int width,
+			       int height)
+{
+	struct vs_outfile *f = NULL;
+	int rc;
+
+	if (width < 1 || height < 1)
+		return vs_error_set(VS_EINVAL, "'%s': no image to write", path);
+	if ((rc = vs_outfile_open(&f, path, 0644)) != 0)
+		return rc;
+	rc = grey_png_write(vs_outfile_stream(f), path, (png_bytep *)rows, width, height, 1);
+	if (rc) {
+		vs_outfile_abort(f);
+		return rc;
+	}
+	return vs_outfile_commit(f);
+}

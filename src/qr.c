@@ -149,6 +149,37 @@ static int svg_write(FILE *f, const QRcode *qr, const struct vs_qr_style *st)
 	return 0;
 }
 
+/*
+ * Write qr as a 1-bit PNG straight from its modules: one packed row per module row, its
+ * pointer repeated scale times, so the poster costs a few kilobytes whatever its size.
+ */
+static int png_write_modules(const QRcode *qr, const struct vs_qr_style *st, const char *path)
+{
+	int side = (qr->width + 2 * st->margin) * st->scale;
+	size_t stride = ((size_t)side + 7) / 8;
+	int nrows = qr->width + 2 * st->margin;
+	unsigned char *packed = vs_xcalloc((size_t)nrows, stride);
+	unsigned char **rows = vs_xmalloc(sizeof(*rows) * (size_t)side);
+	int rc;
+
+	for (int my = 0; my < nrows; my++) {
+		unsigned char *row = packed + (size_t)my * stride;
+		int qy = my - st->margin;
+		for (int x = 0; x < side; x++) {
+			int qx = x / st->scale - st->margin;
+			int inside = qx >= 0 && qy >= 0 && qx < qr->width && qy < qr->width;
+			if (!inside || !qr_dark(qr, qx, qy))
+				row[x >> 3] |= (unsigned char)(0x80u >> (x & 7));
+		}
+	}
+	for (int y = 0; y < side; y++)
+		rows[y] = packed + (size_t)(y / st->scale) * stride;
+	rc = vs_image_write_bilevel_png(path, rows, side, side);
+	free(rows);
+	free(packed);
+	return rc;
+}
+
 int vs_qr_render_file(const void *data, size_t len, const struct vs_qr_style *style,
 		      const char *path)
 {
@@ -168,7 +199,11 @@ int vs_qr_render_file(const void *data, size_t len, const struct vs_qr_style *st
 		svg_write(vs_outfile_stream(f), qr, style);
 		rc = vs_outfile_commit(f); /* reports any stream error and removes the temporary */
 		f = NULL;
-	} else if (strcasecmp(ext, "png") == 0 || strcasecmp(ext, "pgm") == 0) {
+	} else if (strcasecmp(ext, "png") == 0) {
+		rc = qr_encode(data, len, style, &qr);
+		if (!rc)
+			rc = png_write_modules(qr, style, path);
+	} else if (strcasecmp(ext, "pgm") == 0) {
 		rc = vs_qr_render_image(data, len, style, &img);
 		if (!rc)
 			rc = vs_image_write(path, &img);

@@ -33,4 +33,12 @@ int vs_image_write(const char *path, const struct vs_image *img);
 /* The extension of path's last component without the dot ("png"), or "" if it has none. */
 const char *vs_image_extension(const char *path);
 
+/*
+ * Write a black-and-white image given as height rows of 1-bit pixels (most significant bit
+ * first, 1 = white, (width + 7) / 8 bytes each; rows may repeat a pointer) as a 1-bit grey
+ * PNG, atomically.  The fast path for QR posters: no 8-bit image is made.
+ */
+int vs_image_write_bilevel_png(const char *path, unsigned char *const *rows, int width,
+			       int height);
+
 #endif
