@@ -24,7 +24,7 @@ VERSION := 0.1.0
 # and benchmarks compare against.  scripts/install-deps maps them to Debian packages.
 PKGS := libqrencode zbar libsodium libpng uuid jansson gsl sqlite3 libmicrohttpd libcurl zlib
 TEST_PKGS := cmocka
-PROGRAMS := qrencode zbarimg prove
+PROGRAMS := qrencode zbarimg prove curl jq bc
 
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wno-unused-parameter -Wformat=2 -Wvla
@@ -136,6 +136,7 @@ demo: $(BUILD)/venuescan
 	$(BUILD)/venuescan demo --out $(BUILD)/demo
 
 bench: $(BUILD)/venuescan $(BUILD)/libvenuescan.a
+	scripts/install-deps --bench
 	VENUESCAN=$(BUILD)/venuescan BUILD_DIR=$(BUILD) CC="$(CC)" \
 	  BENCH_CFLAGS="$(WARN) $(DEFS) -Iinclude $(PKG_CFLAGS) -O2" BENCH_LIBS="$(LIBS)" scripts/bench
 

@@ -4,7 +4,8 @@
 # from a venues.csv, all or nothing, the same on every run.
 . "$(dirname "$0")/lib.sh"
 
-zbar() { zbarimg --nodbus --raw -q "$1" 2>/dev/null; }
+# QR only: unfiltered, zbarimg now and then also "finds" a 1-D barcode (I2/5) inside a poster.
+zbar() { zbarimg --nodbus --raw -q -Sdisable -Sqrcode.enable "$1" 2>/dev/null; }
 json() { printf '%s\n' "$1" | jq -r "$2"; }
 leftovers() { find "$1" -name '*.tmp.*' | wc -l; }
 
