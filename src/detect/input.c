@@ -15,6 +15,7 @@
  * texts, action tokens.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,12 @@ static void index_persons(struct vs_findings *f)
 	f->last_person = VS_NONE;
 }
 
+static void *index_persons_thread(void *arg)
+{
+	index_persons(arg);
+	return NULL;
+}
+
 static uint32_t find_person(struct vs_findings *f, const char *id)
 {
 	uint32_t last = f->last_person;
@@ -196,11 +203,17 @@ static uint32_t find_person(struct vs_findings *f, const char *id)
 static int read_persons(struct vs_findings *f, const char *path)
 {
 	struct vs_buf kv = VS_BUF_INIT;
-	int rc;
+	pthread_t indexer;
+	int rc, threaded;
 
 	if ((rc = vs_persons_read(path, &f->ptable)) != 0)
 		return rc;
 	f->npersons = f->ptable.n;
+	/*
+	 * The id index is built on a second thread while this one interns the attributes: it
+	 * only reads the person table and writes person_slots, which nothing here touches.
+	 */
+	threaded = pthread_create(&indexer, NULL, index_persons_thread, f) == 0;
 	f->persons = vs_xcalloc(f->npersons + 1, sizeof(*f->persons));
 	f->attr_values = vs_xcalloc(f->ptable.nattrs + 1, sizeof(*f->attr_values));
 	f->aattr_values = f->ptable.nattrs + 1;
@@ -229,7 +242,10 @@ static int read_persons(struct vs_findings *f, const char *path)
 		}
 	}
 	vs_buf_release(&kv);
-	index_persons(f);
+	if (threaded)
+		pthread_join(indexer, NULL);
+	else
+		index_persons(f);
 	return 0;
 }
 
