@@ -421,6 +421,14 @@ static int event_check(const struct vs_event *ev, enum event_field *field)
 	return 0;
 }
 
+/*
+ * Events are parsed on a second thread, a batch of rows ahead of the caller: the reader
+ * thread runs read_event() into batches, copying each row's text into the batch once, and
+ * vs_events_next() hands the events out in file order.  The caller sees the same events,
+ * in the same order, with the same error at the same row as a reader on its own thread
+ * (the error's message is carried over in the batch).  VS_EVENTS_THREAD=0 in the
+ * environment parses on the caller's thread instead, for comparing the two.
+ */
 #define BATCH_EVENTS 4096
 #define NBATCHES 4
 
@@ -814,14 +822,7 @@ static int read_event(struct vs_event_reader *r, struct vs_event *ev)
 	return event_full(r, f, ev);
 }
 
-/*
- * Events are parsed on a second thread, a batch of rows ahead of the caller: the reader
- * thread runs read_event() into batches whose strings it copies into the batch, and
- * vs_events_next() hands the events out in file order.  The caller sees the same events,
- * in the same order, with the same error at the same row as a reader on its own thread
- * (the error's message is carried over in the batch).  VS_EVENTS_THREAD=0 in the
- * environment parses on the caller's thread instead, for comparing the two.
- */
+/* Find the columns of events.csv (after the header was read). */
 static int event_columns_found(struct vs_event_reader *r)
 {
 	int rc = vs_csv_require(r->csv, event_columns);
