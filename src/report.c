@@ -125,8 +125,6 @@ static void json_finding(struct vs_buf *b, const struct vs_finding *x)
 		jstr(b, "value", a->value);
 		jint(b, "persons_with", a->persons_with);
 		jint(b, "persons_without", a->persons_without);
-		jint(b, "outcomes_with", a->outcomes_with);
-		jint(b, "outcomes_without", a->outcomes_without);
 		jnum(b, "rate_with", ratio(a->outcomes_with, a->persons_with), a->persons_with);
 		jnum(b, "rate_without", ratio(a->outcomes_without, a->persons_without),
 		     a->persons_without);
@@ -145,8 +143,11 @@ static void json_finding(struct vs_buf *b, const struct vs_finding *x)
 			jraw(b, a->conditioned_on[i]);
 		}
 		vs_buf_addc(b, ']');
-		jint(b, "round", a->round);
 		jbool(b, "flagged", a->flagged);
+		/* beyond the contract, after its keys: the counts behind the rates, the round */
+		jint(b, "outcomes_with", a->outcomes_with);
+		jint(b, "outcomes_without", a->outcomes_without);
+		jint(b, "round", a->round);
 		break;
 	}
 	case VS_FIND_UNEXPLAINED_CODE:
@@ -155,8 +156,8 @@ static void json_finding(struct vs_buf *b, const struct vs_finding *x)
 		jstr(b, "color", vs_color_name(x->u.code.color));
 		jstr(b, "reason", x->u.code.reason);
 		jstr(b, "authority", x->u.code.authority);
-		jlist(b, "checked", x->u.code.checked);
 		jbool(b, "flagged", x->u.code.flagged);
+		jlist(b, "checked", x->u.code.checked);
 		break;
 	case VS_FIND_REASON_MISMATCH:
 		jstr(b, "person_id", x->person_id);
@@ -203,8 +204,8 @@ static void json_finding(struct vs_buf *b, const struct vs_finding *x)
 		jstr(b, "action", x->u.action.action);
 		jstr(b, "color", vs_color_name(x->u.action.color));
 		jint(b, "count", x->u.action.count);
-		jint(b, "actions", x->u.action.actions);
 		jnum(b, "median_delay_s", x->u.action.median_delay_s, true);
+		jint(b, "actions", x->u.action.actions);
 		jnum(b, "expected", x->u.action.expected, true);
 		jnum(b, "p_value", x->u.action.p_value, true);
 		break;

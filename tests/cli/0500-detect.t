@@ -178,4 +178,34 @@ if [ -w /dev/full ]; then
 	vs detect --format jsonl "$D/tiny" >/dev/full 2>"$TMP/err"; rc=$?
 	is "$rc" 2 "a full disk is an error, exit 2"
 fi
+# SPEC §7's keys come first, right after "kind" and in the contract's order, for every kind
+# (extra keys may follow them).
+run vs detect "$FIXTURES/datasets/tiny" --format jsonl
+contract='association attribute value persons_with persons_without rate_with rate_without strata mh_odds_ratio ci_low ci_high mh_chi2 p_value q_value conditioned_on flagged
+unexplained_code person_id ts color reason authority flagged
+household_discordance household_id persons ts colors
+remote_scan distance_km
+burst start end direction changes expected
+action_triggered action color count median_delay_s'
+for z in "$FIXTURES/datasets/tiny" "$FIXTURES/datasets/household" "$FIXTURES/datasets/remote" \
+	"$FIXTURES/datasets/burst" "$FIXTURES/datasets/action"; do
+	vs detect "$z" --format jsonl >>"$TMP/all.jsonl" 2>/dev/null
+done
+while read -r kind keys; do
+	want=$(printf '%s' "$keys" | tr ' ' '\n')
+	seen=$(jq -r --arg k "$kind" 'select(.kind == $k) | [keys_unsorted[]] | .[1:] | join(" ")' "$TMP/all.jsonl" | sort -u)
+	if [ -z "$seen" ]; then
+		ok 1 "jsonl '$kind': the fixtures produce at least one"
+		continue
+	fi
+	bad=""
+	while read -r line; do
+		got=$(printf '%s' "$line" | tr ' ' '\n' | head -n "$(printf '%s\n' "$want" | wc -l)")
+		[ "$got" = "$want" ] || bad="$line"
+	done <<<"$seen"
+	if [ "$kind" = remote_scan ]; then # only distance_km is named by the contract
+		bad=""; printf '%s' "$seen" | grep -qw distance_km || bad=missing
+	fi
+	is "$bad" "" "jsonl '$kind': the contract's keys, in the contract's order"
+done <<<"$contract"
 done_testing
