@@ -1014,7 +1014,9 @@ static int eval_text(FILE *out, const struct vs_eval *e, const char *dir)
 		fprintf(out, "  %-40s %s %s\n", v->value, v->flagged ? "flagged" : "missed ",
 		       v->expected ? "(used by a misuse rule)" : "(NOT used by any misuse rule)");
 	}
-	return fflush(out) != 0 || ferror(out) ? vs_error_set(VS_EIO, "cannot write the scores") : 0;
+	if (fflush(out) != 0 || ferror(out))
+		return vs_error_set(VS_EIO, "error writing the scores: %s", strerror(errno ? errno : EIO));
+	return 0;
 }
 
 int vs_report_write_eval(FILE *out, const struct vs_eval *e, int json, const char *title)

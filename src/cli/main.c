@@ -188,8 +188,16 @@ static int wants_help(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * A command that succeeded has not succeeded until its output is written.  One that
+ * failed has said why already: its output is flushed quietly, so the error stays one line.
+ */
 static int finish_stdout(int status)
 {
+	if (status == VS_EXIT_ERROR) {
+		fflush(stdout);
+		return status;
+	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "venuescan: error writing standard output: %s\n", strerror(errno));
 		return VS_EXIT_ERROR;

@@ -46,5 +46,7 @@ done
 if [ -w /dev/full ]; then
 	vs --help >/dev/full 2>"$TMP/err"; rc=$?
 	is "$rc" 2 "--help into a full disk exits 2"
+	vs detect "$FIXTURES/datasets/tiny" --format jsonl >/dev/full 2>"$TMP/err"; rc=$?
+	is "$rc $(grep -c . "$TMP/err")" "2 1" "detect into a full disk: exit 2 and one error line"
 fi
 done_testing
