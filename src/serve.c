@@ -1115,6 +1115,18 @@ static void server_free(struct vs_server *s)
 	free(s);
 }
 
+/* A start that failed leaves no database it created behind (nor its WAL and shared memory). */
+static void remove_new_database(const char *path)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		char *p = vs_xasprintf("%s%s", path, suffixes[i]);
+		unlink(p);
+		free(p);
+	}
+}
+
 int vs_serve_start(const struct vs_serve_config *cfg, struct vs_server **out)
 {
 	static const char ok[] = "{\"status\":\"ok\"}\n";
@@ -1122,6 +1134,8 @@ int vs_serve_start(const struct vs_serve_config *cfg, struct vs_server **out)
 	unsigned threads = cfg->threads;
 	int rc, v6 = 0;
 	long ncpu;
+
+	int db_existed = access(cfg->db_path, F_OK) == 0;
 
 	*out = NULL;
 	s->listen_fd = -1;
@@ -1185,6 +1199,8 @@ out:
 		int keep = rc;
 		store_close(s->store);
 		server_free(s);
+		if (!db_existed)
+			remove_new_database(cfg->db_path);
 		rc = keep;
 	}
 	return rc;

@@ -238,4 +238,11 @@ is_error 2 "bad-areas.csv:2: field 'level'" "serve: a bad areas.csv names file, 
 echo "not a database" >"$D/junk.db"
 run vs serve --db "$D/junk.db" --listen 127.0.0.1:0
 is_error 2 "junk.db" "serve: a file that is not a database exits 2"
+# A start that fails on bad input leaves no database it created behind.
+run vs serve --db "$TMP/fresh.db" --areas "$FIXTURES/bad/areas-bad-level.csv"
+is_error 2 "areas-bad-level.csv:2: field 'level'" "bad --areas: one line naming file, line, field"
+is "$(ls "$TMP"/fresh.db* 2>/dev/null | wc -l)" 0 "... and no new database left"
+run vs serve --db "$TMP/fresh.db" --listen bogus
+is_error 2 "listen address 'bogus'" "bad --listen: one line"
+is "$(ls "$TMP"/fresh.db* 2>/dev/null | wc -l)" 0 "... and no new database left"
 done_testing
