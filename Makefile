@@ -121,7 +121,7 @@ TEST_TIMEOUT ?= 900
 check:
 	$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SANITIZE=address,undefined CFLAGS="-O1 -g" unit cli
 
-TEST_ENV = VENUESCAN=$(abspath $(BUILD)/venuescan) FIXTURES=$(abspath fixtures) \
+TEST_ENV = VS_CHECK=$(if $(SANITIZE),1,0) VENUESCAN=$(abspath $(BUILD)/venuescan) FIXTURES=$(abspath fixtures) \
            TOP=$(abspath .) BUILD_DIR=$(abspath $(BUILD)) \
            ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 

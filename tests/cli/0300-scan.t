@@ -134,7 +134,7 @@ cp st.png hang.png
 cp st.png crash.png
 VS_FAULT_SCAN=crash:crash.png vs scan --jobs 2 crash.png >/dev/null 2>&1
 if [ $? -ne 2 ]; then
-	echo "# not a fault-injection build: skipping the hung and crashed decoder tests"
+	skip_part "not a fault-injection build: the hung and crashed decoder tests"
 else
 	run env VS_FAULT_SCAN=hang:hang.png "$VENUESCAN" scan --trust keys/henan-hc.pub --timeout 0.5 \
 		st.png hang.png st.pgm
@@ -162,7 +162,7 @@ while [ $n -le 300 ]; do
 	n=$((n + 1))
 done
 if [ $n -eq 1 ]; then
-	echo "# not a fault-injection build: skipping the allocation sweep"
+	skip_part "not a fault-injection build: the allocation sweep"
 else
 	is "$bad" "" "each of $((n - 1)) failed allocations ends in exit 2, one line, no output"
 	ok $([ $n -le 300 ] && echo 0 || echo 1) "the sweep reached a run with no failure"

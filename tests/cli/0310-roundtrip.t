@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 for p in zbarimg qrencode basenc jq; do
-	command -v $p >/dev/null || { echo "1..0 # SKIP $p not installed"; exit 0; }
+	command -v $p >/dev/null || skip_all "$p not installed"
 done
 cd "$TMP" || exit 2
 # QR only: with every symbology on, zbarimg now and then also "finds" a linear barcode

@@ -6,8 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 
 RW=$FIXTURES/realworld
-command -v zbarimg >/dev/null || { echo "1..0 # SKIP zbarimg not installed"; exit 0; }
-command -v jq >/dev/null || { echo "1..0 # SKIP jq not installed"; exit 0; }
+command -v zbarimg >/dev/null || skip_all "zbarimg not installed"
+command -v jq >/dev/null || skip_all "jq not installed"
 
 # The codes both lists share, duplicates counted (comm pairs equal lines one to one).
 common() { comm -12 <(printf '%s' "$1" | sort) <(printf '%s' "$2" | sort) | grep -c .; }

@@ -111,17 +111,10 @@ is_error 2 "bad-persons.csv:2" "a bad registry names file and line"
 ok "$([ ! -e "$D/bad-exp" ] && echo 0 || echo 1)" "... and writes nothing"
 
 # ---- detect on the export ----------------------------------------------------------------
-# detect belongs to another issue; this test runs once `detect --help` works.
-if vs detect --help >/dev/null 2>&1; then
-	run vs detect "$D/exp" --format jsonl
-	is "$rc" 1 "detect flags something in the exported session"
-	is "$(printf '%s\n' "$out" | jq -r 'select(.kind == "association" and .flagged) | .attribute + "=" + .value')" \
-		"depositor=yes" "detect flags exactly the group coloured red by hand"
-	is "$(printf '%s\n' "$out" | jq -r 'select(.kind == "summary") | .unexplained')" 40 \
-		"every manual red is unexplained by the published rules"
-else
-	for t in "detect flags something" "detect flags the group" "manual reds unexplained"; do
-		echo "not ok - $t # TODO detect is not built yet"
-	done
-fi
+run vs detect "$D/exp" --format jsonl
+is "$rc" 1 "detect flags something in the exported session"
+is "$(printf '%s\n' "$out" | jq -r 'select(.kind == "association" and .flagged) | .attribute + "=" + .value')" \
+	"depositor=yes" "detect flags exactly the group coloured red by hand"
+is "$(printf '%s\n' "$out" | jq -r 'select(.kind == "summary") | .unexplained')" 40 \
+	"every manual red is unexplained by the published rules"
 done_testing
