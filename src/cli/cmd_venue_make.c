@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <uuid/uuid.h>
 
@@ -24,7 +25,6 @@
 #include "cli.h"
 
 #define CMD "venue make"
-#define BATCH_THREADS 2 /* both cores of the machines we run on; the output does not depend on it */
 #define VALID_FOR_MAX 2147483647L
 
 const char cmd_venue_make_help[] =
@@ -38,7 +38,7 @@ const char cmd_venue_make_help[] =
 	"Sign a venue code (SPEC section 4: VSC1 payload, Ed25519) with the issuer's secret key\n"
 	"and render it as a QR poster: one venue from flags, written to FILE as PNG, SVG or PGM\n"
 	"by its extension; or one poster per row of a venues.csv (venue_id,name,area,lat,lon),\n"
-	"written to D/<venue_id>.<format> using both cores.  A batch is all or nothing: the\n"
+	"written to D/<venue_id>.<format> using every core.  A batch is all or nothing: the\n"
 	"posters are staged and moved into D only when every one of them is written.  For each\n"
 	"code, one JSON line is printed:\n"
 	"  {\"file\":...,\"venue_id\":...,\"payload\":\"VSC1....\"}\n"
@@ -81,13 +81,21 @@ static void add_code_line(struct vs_buf *out, const char *file, const char *id,
 	vs_buf_adds(out, "}\n");
 }
 
+/* One rendering thread per online core, at most 16. */
+static int batch_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 16 ? 16 : (int)n;
+}
+
 static void poster_opts(const struct make_opts *o, struct vs_poster_opts *po)
 {
 	po->style = o->style;
 	po->iat = o->iat;
 	po->valid_for = o->valid_for;
 	po->format = o->format;
-	po->threads = BATCH_THREADS;
+	po->threads = batch_threads(); /* the files do not depend on it */
 }
 
 static int make_one(const struct make_opts *o, const struct vs_issuer_key *key)
