@@ -43,6 +43,24 @@ int vs_error_set(int code, const char *fmt, ...)
 	return code;
 }
 
+int vs_error_atv(int code, const char *file, unsigned long line, const char *fmt, va_list ap)
+{
+	char msg[VS_ERROR_MAX];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	return vs_error_set(code, "%s:%lu: %s", file, line, msg);
+}
+
+int vs_error_at(int code, const char *file, unsigned long line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vs_error_atv(code, file, line, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
 void vs_error_prefix(const char *fmt, ...)
 {
 	char old[VS_ERROR_MAX];

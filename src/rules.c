@@ -91,13 +91,13 @@ static int perr(const struct parser *p, const char *fmt, ...)
 
 static int perr(const struct parser *p, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rc = vs_error_atv(VS_EFORMAT, p->name, p->line, fmt, ap);
 	va_end(ap);
-	return vs_error_set(VS_EFORMAT, "%s:%lu: %s", p->name, p->line, msg);
+	return rc;
 }
 
 /* Split one line (modified in place) into tokens; "..." quotes a token with spaces. */

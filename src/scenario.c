@@ -56,25 +56,25 @@ struct parser {
 static int perr(const struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int perr(const struct parser *p, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rc = vs_error_atv(VS_EFORMAT, p->file, p->line, fmt, ap);
 	va_end(ap);
-	return vs_error_set(VS_EFORMAT, "%s:%lu: %s", p->file, p->line, msg);
+	return rc;
 }
 
 static int serr(const struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int serr(const struct parser *p, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rc = vs_error_atv(VS_EFORMAT, p->file, p->sec_line, fmt, ap);
 	va_end(ap);
-	return vs_error_set(VS_EFORMAT, "%s:%lu: %s", p->file, p->sec_line, msg);
+	return rc;
 }
 
 static char *trim(char *s)

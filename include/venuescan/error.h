@@ -40,6 +40,12 @@ const char *vs_strerror(int code);
 int vs_error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int vs_error_setv(int code, const char *fmt, va_list ap);
 
+/* vs_error_set with the message prefixed by "FILE:LINE: " (parsers' errors). */
+int vs_error_at(int code, const char *file, unsigned long line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int vs_error_atv(int code, const char *file, unsigned long line, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
 /* Prefix the current message with "prefix: " (e.g. a file name added by a caller). */
 void vs_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
