@@ -140,6 +140,83 @@ bench: $(BUILD)/venuescan $(BUILD)/libvenuescan.a
 	VENUESCAN=$(BUILD)/venuescan BUILD_DIR=$(BUILD) CC="$(CC)" \
 	  BENCH_CFLAGS="$(WARN) $(DEFS) -Iinclude $(PKG_CFLAGS) -O2" BENCH_LIBS="$(LIBS)" scripts/bench
 
+# --- fuzzing ---------------------------------------------------------------------------
+# `make fuzz` builds one libFuzzer harness per parser (tests/fuzz/fuzz_*.c) with clang,
+# ASan and UBSan, seeds each from the fixtures, and runs each for FUZZ_SECONDS; the first
+# crash stops it, its reproducer saved as $(FUZZ_BUILD)/artifacts/crash-TARGET-*.  The
+# library is compiled again for it in $(FUZZ_BUILD) (coverage-instrumented, clang).
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := $(BUILD)/fuzz
+FUZZ_TARGETS := payload foreign rules scenario image time csv
+FUZZ_SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = $(filter-out -Werror,$(WARN)) $(DEFS) $(FUZZ_SANFLAGS) -Iinclude -Isrc \
+              $(PKG_CFLAGS) -O1 -g -pthread -MMD -MP -Wno-format-nonliteral
+FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) $(FUZZ_BUILD)/obj/gen/rules_default.o
+FUZZ_BIN := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+# Longest input per harness: a little over what each format accepts or needs.
+FUZZ_MAXLEN_payload := 4096
+FUZZ_MAXLEN_foreign := 4096
+FUZZ_MAXLEN_rules := 8192
+FUZZ_MAXLEN_scenario := 16384
+FUZZ_MAXLEN_image := 65536
+FUZZ_MAXLEN_time := 64
+FUZZ_MAXLEN_csv := 8192
+# Seeds: the fixtures each parser reads (and tests/fuzz/seeds/TARGET for what none holds).
+FUZZ_SEEDS_payload := $(wildcard tests/fuzz/seeds/payload/*) $(wildcard fixtures/foreign/*.txt)
+FUZZ_SEEDS_foreign := $(wildcard fixtures/foreign/*.txt)
+FUZZ_SEEDS_rules := $(wildcard fixtures/rules/*.rules)
+FUZZ_SEEDS_scenario := $(wildcard fixtures/scenarios/*.ini fixtures/bad/scenario-*.ini)
+FUZZ_SEEDS_image := $(wildcard fixtures/bad/*.png fixtures/bad/*.pgm fixtures/realworld/*.png)
+FUZZ_SEEDS_time := $(wildcard tests/fuzz/seeds/time/*)
+FUZZ_SEEDS_csv := $(wildcard fixtures/venues/*.csv fixtures/bad/*.csv fixtures/datasets/tiny/*.csv)
+
+fuzz: $(FUZZ_BIN)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		case $$t in \
+		payload) seeds="$(FUZZ_SEEDS_payload)"; max=$(FUZZ_MAXLEN_payload) ;; \
+		foreign) seeds="$(FUZZ_SEEDS_foreign)"; max=$(FUZZ_MAXLEN_foreign) ;; \
+		rules) seeds="$(FUZZ_SEEDS_rules)"; max=$(FUZZ_MAXLEN_rules) ;; \
+		scenario) seeds="$(FUZZ_SEEDS_scenario)"; max=$(FUZZ_MAXLEN_scenario) ;; \
+		image) seeds="$(FUZZ_SEEDS_image)"; max=$(FUZZ_MAXLEN_image) ;; \
+		time) seeds="$(FUZZ_SEEDS_time)"; max=$(FUZZ_MAXLEN_time) ;; \
+		csv) seeds="$(FUZZ_SEEDS_csv)"; max=$(FUZZ_MAXLEN_csv) ;; \
+		esac; \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/seeds/$$t $(FUZZ_BUILD)/artifacts; \
+		for f in $$seeds; do cp $$f $(FUZZ_BUILD)/seeds/$$t/; done; \
+		echo "# fuzz_$$t: $(FUZZ_SECONDS) s, -max_len=$$max"; \
+		ASAN_OPTIONS=abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=$$max \
+			-print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/crash-$$t- \
+			$(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/seeds/$$t; \
+	done
+
+$(FUZZ_BUILD)/obj/%.o: %.c $(BUILD)/config.mk
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+# clang 14 knows no "sha" for __builtin_cpu_supports: the fuzz build takes the portable
+# SHA-256 path (the SHA-NI one is gcc's, and checked by `make check`).
+$(FUZZ_BUILD)/obj/src/sha256.o: FUZZ_CFLAGS += '-D__builtin_cpu_supports(f)=0'
+
+$(FUZZ_BUILD)/obj/gen/rules_default.o: $(BUILD)/gen/rules_default.c $(BUILD)/config.mk
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/libvenuescan.a: $(FUZZ_OBJ)
+	@rm -f $@
+	$(call say,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libvenuescan.a
+	$(call say,LINK,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -DFUZZ_FIXTURES='"$(abspath fixtures)"' -fsanitize=fuzzer \
+	  $< $(FUZZ_BUILD)/libvenuescan.a $(LIBS) -o $@
+
+-include $(FUZZ_OBJ:.o=.d)
+
 # --- installation ----------------------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
