@@ -5,6 +5,7 @@
 #                         AddressSanitizer + UndefinedBehaviorSanitizer, in build/san/
 #   make demo             the main job, end to end
 #   make bench            throughput figures beside the peer tools (never a pass/fail)
+#   make fuzz             libFuzzer on every parser, FUZZ_SECONDS each (clang)
 #   make install PREFIX=/usr/local DESTDIR=
 #
 # Library flags come from pkg-config only.  When pkg-config cannot find a package (or a
@@ -172,6 +173,7 @@ FUZZ_SEEDS_time := $(wildcard tests/fuzz/seeds/time/*)
 FUZZ_SEEDS_csv := $(wildcard fixtures/venues/*.csv fixtures/bad/*.csv fixtures/datasets/tiny/*.csv)
 
 fuzz: $(FUZZ_BIN)
+	@scripts/install-deps --bench >/dev/null
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		case $$t in \
 		payload) seeds="$(FUZZ_SEEDS_payload)"; max=$(FUZZ_MAXLEN_payload) ;; \
@@ -195,10 +197,6 @@ $(FUZZ_BUILD)/obj/%.o: %.c $(BUILD)/config.mk
 	@mkdir -p $(@D)
 	$(call say,CC,$<)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
-
-# clang 14 knows no "sha" for __builtin_cpu_supports: the fuzz build takes the portable
-# SHA-256 path (the SHA-NI one is gcc's, and checked by `make check`).
-$(FUZZ_BUILD)/obj/src/sha256.o: FUZZ_CFLAGS += '-D__builtin_cpu_supports(f)=0'
 
 $(FUZZ_BUILD)/obj/gen/rules_default.o: $(BUILD)/gen/rules_default.c $(BUILD)/config.mk
 	@mkdir -p $(@D)
