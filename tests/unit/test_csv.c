@@ -10,26 +10,13 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "venuescan/codec.h"
 #include "venuescan/csv.h"
 #include "venuescan/error.h"
 #include "venuescan/mem.h"
 
-static char tmpdir[] = "/tmp/vs-test-csv.XXXXXX";
-
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[64];
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd);
-}
 
 /* Write len bytes to tmpdir/name and return the path (static storage). */
 static const char *write_file(const char *name, const char *data, size_t len)

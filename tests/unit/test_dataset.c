@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "venuescan/codec.h"
 #include "venuescan/csv.h"
 #include "venuescan/dataset.h"
@@ -24,7 +26,6 @@
 #include "venuescan/time.h"
 #include "venuescan/venues.h"
 
-static char tmpdir[] = "/tmp/vs-test-dataset.XXXXXX";
 
 static const char *fixture(const char *rel)
 {
@@ -480,20 +481,6 @@ static void test_kind_names(void **state)
 	}
 	assert_string_equal(vs_event_kind_name((enum vs_event_kind)99), "?");
 	assert_int_equal(vs_event_kind_parse("Scan", &k), VS_EFORMAT);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[64];
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd);
 }
 
 

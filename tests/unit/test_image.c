@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "unit.h"
 #include <png.h>
 
 #include "venuescan/error.h"
@@ -16,19 +18,6 @@
 #include "venuescan/image.h"
 #include "venuescan/mem.h"
 
-static char tmpdir[] = "/tmp/vs-test-image.XXXXXX";
-
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return vs_remove_tree(tmpdir);
-}
 
 static char *fixture(const char *name)
 {

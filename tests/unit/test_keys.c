@@ -15,11 +15,12 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "venuescan/error.h"
 #include "venuescan/fileio.h"
 #include "venuescan/keys.h"
 
-static char tmpdir[] = "/tmp/vs-test-keys.XXXXXX";
 
 static const char *fixtures(void)
 {
@@ -44,18 +45,6 @@ static char *copy_bad(const char *name, mode_t mode)
 	vs_buf_release(&b);
 	free(src);
 	return dst;
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return vs_remove_tree(tmpdir);
 }
 
 static void test_issuer_names(void **state)

@@ -14,26 +14,15 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "venuescan/error.h"
 #include "venuescan/fileio.h"
 #include "venuescan/image.h"
 #include "venuescan/mem.h"
 #include "venuescan/qr.h"
 
-static char tmpdir[] = "/tmp/vs-test-qr.XXXXXX";
 static const char station[] = "郑州车站西南出口 Henan/Zhengzhou/Erqi";
-
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return vs_remove_tree(tmpdir);
-}
 
 /* Decode img and expect exactly one symbol holding data[0..len). */
 static void expect_one(const struct vs_image *img, const void *data, size_t len)

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "venuescan/csv.h"
 #include "venuescan/dataset.h"
 #include "venuescan/error.h"
@@ -29,7 +31,6 @@
 #include "venuescan/time.h"
 #include "sim_int.h"
 
-static char tmpdir[] = "/tmp/vs-test-sim.XXXXXX";
 
 static void test_household_sizes_match_census(void **state)
 {
@@ -473,18 +474,6 @@ static void test_bad_sizes_leave_nothing(void **state)
 	assert_non_null(strstr(vs_error_message(), "scale.ini:"));
 	assert_int_equal(access(dir, F_OK), -1);
 	vs_scenario_free(s);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return vs_remove_tree(tmpdir);
 }
 
 int main(void)

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "venuescan/error.h"
 #include "venuescan/venues.h"
 
@@ -91,7 +93,6 @@ static void test_bad_fixtures(void **state)
 	expect_bad("bad/venues-no-header.csv", VS_EFORMAT, ":1: empty file, expected a header row");
 }
 
-static char tmpdir[] = "/tmp/vs-test-venues.XXXXXX";
 
 static const char *write_tmp(const char *text)
 {
@@ -251,20 +252,6 @@ static void test_distance(void **state)
 	/* Symmetric. */
 	assert_true(vs_distance_km(31.2, 121.5, 30.6, 104.0) ==
 		    vs_distance_km(30.6, 104.0, 31.2, 121.5));
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[64];
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd);
 }
 
 int main(void)
