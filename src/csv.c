@@ -163,6 +163,26 @@ static inline int field_end(struct vs_csv_reader *r, size_t start)
 }
 
 /*
+ * A field has ended at separator c (',', CR or LF): record it and move to what follows.
+ * Returns 1 when c ended the row, 0 to go on from *state, or the (sticky) error.
+ */
+static inline int after_field(struct vs_csv_reader *r, size_t start, char c,
+			      enum parse_state *state)
+{
+	if (field_end(r, start))
+		return r->failed;
+	if (c == ',') {
+		*state = FIELD_START;
+	} else if (c == '\r') {
+		*state = AFTER_CR;
+	} else {
+		r->line++;
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * Parse one physical row into r->row: 1 with a row, 0 at end of input, or an error.
  * *blank is set when the row was an empty line.
  */
@@ -170,6 +190,7 @@ static int read_row(struct vs_csv_reader *r, int *blank)
 {
 	enum parse_state state = FIELD_START;
 	size_t start = 0;
+	int done;
 	int quoted = 0;
 	char label[160];
 
@@ -213,16 +234,10 @@ static int read_row(struct vs_csv_reader *r, int *blank)
 						 c == '"' ? "quote inside an unquoted field"
 							  : "contains a NUL byte");
 			}
-			if (field_end(r, start))
-				return r->failed;
-			if (c == ',') {
-				state = FIELD_START;
-			} else if (c == '\r') {
-				state = AFTER_CR;
-			} else {
-				r->line++;
+			if ((done = after_field(r, start, c, &state)) < 0)
+				return done;
+			if (done)
 				goto row_done;
-			}
 			break;
 		case QUOTED:
 			while (q < lim && !(byte_class[(unsigned char)*q] & STOP_QUOTED))
@@ -260,16 +275,10 @@ static int read_row(struct vs_csv_reader *r, int *blank)
 						 "%s: unexpected character after a closing quote",
 						 label);
 			}
-			if (field_end(r, start))
-				return r->failed;
-			if (c == ',') {
-				state = FIELD_START;
-			} else if (c == '\r') {
-				state = AFTER_CR;
-			} else {
-				r->line++;
+			if ((done = after_field(r, start, c, &state)) < 0)
+				return done;
+			if (done)
 				goto row_done;
-			}
 			break;
 		case AFTER_CR:
 			if (*p != '\n')
